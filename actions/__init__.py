@@ -1,0 +1,1 @@
+"""CardCare's rasa-sdk action server: one module per skill."""

@@ -1,0 +1,1 @@
+"""CardCare: code shared by more than one process, and the `cardcare` command line."""

@@ -1,0 +1,79 @@
+"""The `cardcare` command: run the stack, chat with it, evaluate the NLU model."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import threading
+from pathlib import Path
+
+from cardcare.stack import DEFAULT_MODEL, Stack, StackConfig, StackError
+
+
+def _run(args: argparse.Namespace) -> int:
+    config = StackConfig(
+        rasa_port=args.port, actions_port=args.actions_port, model=Path(args.model),
+        redis_url=os.environ.get("REDIS_URL") or None,
+    )
+    stores = f"Redis at {config.redis_url}" if config.redis_url else "in memory"
+    print(f"Starting CardCare (model {config.model.name}, conversations stored {stores}) ...")
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        with Stack(config):
+            print(
+                f"\nCardCare is running.\n"
+                f"  Rasa server:    {config.rasa_url}  (REST channel: "
+                f"{config.rasa_url}/webhooks/rest/webhook)\n"
+                f"  Action server:  {config.actions_url}\n"
+                f"  Logs:           {config.log_dir}/\n\n"
+                f"Talk to it from another terminal with `make chat`, or `rasa shell`-style:\n"
+                f"  curl -s {config.rasa_url}/webhooks/rest/webhook "
+                f"-d '{{\"sender\":\"me\",\"message\":\"hello\"}}'\n"
+                f"Press Ctrl-C to stop.",
+                flush=True,
+            )
+            try:
+                while not stop.wait(1.0):
+                    pass
+            except KeyboardInterrupt:
+                pass
+            print("\nStopping CardCare ...")
+    except StackError as error:
+        print(f"CardCare could not start: {error}")
+        return 1
+    return 0
+
+
+def _chat(args: argparse.Namespace) -> int:
+    from cardcare.chat import run
+
+    return run(args.url)
+
+
+def _eval(args: argparse.Namespace) -> int:
+    from cardcare.evaluation import main as evaluate
+
+    return evaluate(Path(args.model), Path(args.out))
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `cardcare` command."""
+    parser = argparse.ArgumentParser(prog="cardcare", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    run = commands.add_parser("run", help="start the Rasa and action servers")
+    run.add_argument("--port", type=int, default=int(os.environ.get("RASA_PORT", 5005)))
+    run.add_argument("--actions-port", type=int,
+                     default=int(os.environ.get("ACTIONS_PORT", 5055)))
+    run.add_argument("--model", default=str(DEFAULT_MODEL))
+    run.set_defaults(handler=_run)
+    chat = commands.add_parser("chat", help="talk to the running stack in this terminal")
+    chat.add_argument("--url", default=os.environ.get("RASA_URL", "http://127.0.0.1:5005"))
+    chat.set_defaults(handler=_chat)
+    evaluate = commands.add_parser("eval", help="evaluate the NLU model on the held-out set")
+    evaluate.add_argument("--model", default=str(DEFAULT_MODEL))
+    evaluate.add_argument("--out", default="results")
+    evaluate.set_defaults(handler=_eval)
+    args = parser.parse_args(argv)
+    return int(args.handler(args))

@@ -1,0 +1,182 @@
+"""Evaluates the NLU model on the held-out sets in `tests/nlu/heldout/` (never trained on).
+
+Reports per language: intent accuracy and macro-F1 (a message the model declines with
+``nlu_fallback`` counts as wrong), the same without the fallback, language identification
+accuracy, the top confusions and the in-process parse latency.  Vietnamese is reported three
+ways: as written with diacritics, the natively undiacritised set, and the diacritised set with
+its diacritics stripped mechanically (same messages, so the gap isolates diacritics).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import statistics
+import time
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+HELDOUT_DIR = ROOT / "tests" / "nlu" / "heldout"
+FALLBACK_INTENT = "nlu_fallback"
+
+
+@dataclass(frozen=True)
+class HeldOutSet:
+    """Labelled messages of one language."""
+
+    name: str
+    language: str
+    examples: tuple[tuple[str, str], ...]  # (text, intent)
+
+
+@dataclass
+class SetReport:
+    """Figures for one held-out set."""
+
+    name: str
+    examples: int
+    accuracy: float
+    macro_f1: float
+    macro_f1_without_fallback: float
+    fallback_rate: float
+    language_accuracy: float
+    top_confusions: list[tuple[str, str, int]] = field(default_factory=list)
+    per_intent_f1: dict[str, float] = field(default_factory=dict)
+    wrong_language: list[tuple[str, str]] = field(default_factory=list)
+
+
+def load_heldout(directory: Path = HELDOUT_DIR) -> list[HeldOutSet]:
+    """Loads every held-out file, plus the mechanically undiacritised Vietnamese set."""
+    from rasa.shared.nlu.training_data.loading import load_data
+
+    from nlu.normalize import fold_diacritics
+
+    sets = []
+    for path in sorted(directory.glob("*.yml")):
+        data = load_data(str(path))
+        examples = tuple(
+            (m.get("text"), m.get("intent")) for m in data.intent_examples if m.get("text")
+        )
+        language = path.stem.split("-nodiacritics")[0]
+        sets.append(HeldOutSet(path.stem, language, examples))
+        if path.stem == "vi":
+            folded = tuple((fold_diacritics(text), intent) for text, intent in examples)
+            sets.append(HeldOutSet("vi-folded", "vi", folded))
+    return sets
+
+
+def _macro_f1(gold: list[str], predicted: list[str]) -> tuple[float, dict[str, float]]:
+    from sklearn.metrics import f1_score
+
+    labels = sorted(set(gold))
+    scores = f1_score(gold, predicted, labels=labels, average=None, zero_division=0)
+    per_intent = {label: float(score) for label, score in zip(labels, scores)}
+    return float(statistics.fmean(scores)), per_intent
+
+
+def report(heldout: HeldOutSet, parses: list[dict[str, Any]]) -> SetReport:
+    """Computes the figures of one set from its parse results (same order as examples)."""
+    gold = [intent for _, intent in heldout.examples]
+    predicted = [p["intent"]["name"] for p in parses]
+    without_fallback = []
+    for parse in parses:
+        ranking = [r["name"] for r in parse.get("intent_ranking", []) if r["name"] != FALLBACK_INTENT]
+        without_fallback.append(ranking[0] if ranking else FALLBACK_INTENT)
+    macro, per_intent = _macro_f1(gold, predicted)
+    macro_raw, _ = _macro_f1(gold, without_fallback)
+    languages = [(p.get("language") or {}).get("code") for p in parses]
+    confusions = Counter((g, p) for g, p in zip(gold, predicted) if g != p)
+    return SetReport(
+        name=heldout.name,
+        examples=len(gold),
+        accuracy=sum(g == p for g, p in zip(gold, predicted)) / len(gold),
+        macro_f1=macro,
+        macro_f1_without_fallback=macro_raw,
+        fallback_rate=predicted.count(FALLBACK_INTENT) / len(gold),
+        language_accuracy=sum(lang == heldout.language for lang in languages) / len(gold),
+        top_confusions=[(g, p, n) for (g, p), n in confusions.most_common(8)],
+        per_intent_f1=per_intent,
+        wrong_language=[
+            (text, str(lang)) for (text, _), lang in zip(heldout.examples, languages)
+            if lang != heldout.language
+        ][:10],
+    )
+
+
+async def parse_all(agent: Any, texts: list[str]) -> tuple[list[dict[str, Any]], list[float]]:
+    """Parses texts one by one with the loaded agent; returns parses and latencies in ms."""
+    parses, latencies = [], []
+    for text in texts:
+        start = time.perf_counter()
+        parses.append(await agent.parse_message(text))
+        latencies.append((time.perf_counter() - start) * 1000)
+    return parses, latencies
+
+
+def percentile(values: list[float], q: float) -> float:
+    """Linear-interpolated percentile, q in [0, 100]."""
+    ordered = sorted(values)
+    position = (len(ordered) - 1) * q / 100
+    low = int(position)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+
+
+async def evaluate(model: Path) -> dict[str, Any]:
+    """Runs the whole evaluation and returns the figures as JSON-ready data."""
+    from rasa.core.agent import Agent
+
+    agent = Agent.load(str(model))
+    await agent.parse_message("warm up")  # first call builds TensorFlow's graph
+    reports, all_latencies = [], []
+    for heldout in load_heldout():
+        parses, latencies = await parse_all(agent, [text for text, _ in heldout.examples])
+        all_latencies += latencies
+        reports.append(report(heldout, parses))
+    return {
+        "model": model.name,
+        "sets": [asdict(r) for r in reports],
+        "latency_ms": {
+            "messages": len(all_latencies),
+            "p50": percentile(all_latencies, 50),
+            "p99": percentile(all_latencies, 99),
+            "max": max(all_latencies),
+        },
+    }
+
+
+def format_results(results: dict[str, Any]) -> str:
+    """Human-readable table of the figures."""
+    lines = [
+        f"{'set':<18}{'n':>5}{'acc':>8}{'macroF1':>9}{'F1 no-fb':>10}{'fallback':>10}{'lang-id':>9}"
+    ]
+    for s in results["sets"]:
+        lines.append(
+            f"{s['name']:<18}{s['examples']:>5}{s['accuracy']:>8.3f}{s['macro_f1']:>9.3f}"
+            f"{s['macro_f1_without_fallback']:>10.3f}{s['fallback_rate']:>10.3f}"
+            f"{s['language_accuracy']:>9.3f}"
+        )
+    lat = results["latency_ms"]
+    lines.append(
+        f"\nparse latency over {lat['messages']} messages (in-process): "
+        f"p50 {lat['p50']:.1f} ms, p99 {lat['p99']:.1f} ms, max {lat['max']:.1f} ms"
+    )
+    for s in results["sets"]:
+        confusions = ", ".join(f"{g}→{p} ×{n}" for g, p, n in s["top_confusions"][:5])
+        lines.append(f"top confusions {s['name']}: {confusions or 'none'}")
+    return "\n".join(lines)
+
+
+def main(model: Path, out: Path) -> int:
+    """`make eval`: evaluates, writes `results/nlu_eval.json` and prints the figures."""
+    results = asyncio.run(evaluate(model))
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "nlu_eval.json").write_text(
+        json.dumps(results, ensure_ascii=False, indent=2), encoding="utf-8"
+    )
+    print(format_results(results))
+    print(f"\nwritten to {out / 'nlu_eval.json'}")
+    return 0

@@ -1,0 +1,172 @@
+"""Starts and stops CardCare's processes: the Rasa server and the action server.
+
+`make run` and the end-to-end tests use the same code, so what the tests exercise is what a
+newcomer runs.  Both servers bind to loopback only; Rasa's telemetry is off.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_MODEL = ROOT / "models" / "cardcare.tar.gz"
+# Rasa needs ~20 s to load TensorFlow and the model on this kind of machine; the action
+# server ~3 s.  Generous limits keep a slow CI machine from failing spuriously.
+STARTUP_TIMEOUT_S = 180.0
+
+
+class StackError(RuntimeError):
+    """A process of the stack failed to start or died."""
+
+
+@dataclass(frozen=True)
+class StackConfig:
+    """Where the stack listens and what it loads."""
+
+    host: str = "127.0.0.1"
+    rasa_port: int = 5005
+    actions_port: int = 5055
+    model: Path = DEFAULT_MODEL
+    redis_url: str | None = None
+    log_dir: Path = ROOT / "run"
+
+    @property
+    def rasa_url(self) -> str:
+        """Base URL of the Rasa server."""
+        return f"http://{self.host}:{self.rasa_port}"
+
+    @property
+    def actions_url(self) -> str:
+        """Base URL of the action server."""
+        return f"http://{self.host}:{self.actions_port}"
+
+
+def _endpoints_file(config: StackConfig) -> Path:
+    """Writes the endpoints file for this run: in-memory stores, or Redis when configured."""
+    lines = ["action_endpoint:", f'  url: "{config.actions_url}/webhook"']
+    if config.redis_url:
+        from urllib.parse import urlparse
+
+        url = urlparse(config.redis_url)
+        db = (url.path or "/0").lstrip("/") or "0"
+        common = [f"  url: {url.hostname or '127.0.0.1'}", f"  port: {url.port or 6379}",
+                  "  key_prefix: cardcare"]
+        if url.password:
+            common.append("  password: ${REDIS_PASSWORD}")
+        lines += ["tracker_store:", "  type: redis", *common, f"  db: {db}",
+                  "lock_store:", "  type: redis", *common, f"  db: {db}"]
+    path = config.log_dir / f"endpoints-{config.rasa_port}.yml"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def _environment(config: StackConfig) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        RASA_TELEMETRY_ENABLED="false",
+        TF_CPP_MIN_LOG_LEVEL="2",
+        SANIC_HOST=config.host,  # rasa-sdk binds 0.0.0.0 unless told otherwise
+        PYTHONPATH=str(ROOT) + os.pathsep + env.get("PYTHONPATH", ""),
+    )
+    if config.redis_url:
+        from urllib.parse import urlparse
+
+        password = urlparse(config.redis_url).password
+        if password:
+            env["REDIS_PASSWORD"] = password
+    return env
+
+
+def _wait_until_up(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + STARTUP_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            tail = log.read_text(encoding="utf-8", errors="replace")[-3000:]
+            raise StackError(f"{url} exited with code {process.returncode}; log {log}:\n{tail}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, OSError):
+            pass
+        time.sleep(0.5)
+    raise StackError(f"{url} did not answer within {STARTUP_TIMEOUT_S:.0f} s; see {log}")
+
+
+@dataclass
+class Stack:
+    """The running processes; use as a context manager or call `start` and `stop`."""
+
+    config: StackConfig = field(default_factory=StackConfig)
+    processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
+
+    def start(self) -> Stack:
+        """Starts the action server, then Rasa, and waits until both answer.
+
+        Raises:
+            StackError: the model is missing or a process did not come up.
+        """
+        config = self.config
+        if not config.model.exists():
+            raise StackError(f"No trained model at {config.model}; run `make train` first.")
+        config.log_dir.mkdir(parents=True, exist_ok=True)
+        env = _environment(config)
+        bin_dir = Path(sys.executable).parent
+        actions_log = config.log_dir / f"actions-{config.actions_port}.log"
+        rasa_log = config.log_dir / f"rasa-{config.rasa_port}.log"
+        try:
+            actions = self._spawn(
+                [str(bin_dir / "rasa"), "run", "actions", "--actions", "actions",
+                 "--port", str(config.actions_port)],
+                env, actions_log,
+            )
+            rasa = self._spawn(
+                [str(bin_dir / "rasa"), "run", "--enable-api", "--interface", config.host,
+                 "--port", str(config.rasa_port), "--model", str(config.model),
+                 "--endpoints", str(_endpoints_file(config)),
+                 "--credentials", str(ROOT / "credentials.yml")],
+                env, rasa_log,
+            )
+            _wait_until_up(f"{config.actions_url}/health", actions, actions_log)
+            _wait_until_up(f"{config.rasa_url}/status", rasa, rasa_log)
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _spawn(self, args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+        handle = log.open("wb")
+        process = subprocess.Popen(
+            args, cwd=ROOT, env=env, stdout=handle, stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        handle.close()
+        self.processes.append(process)
+        return process
+
+    def stop(self) -> None:
+        """Stops every process of the stack, forcefully after 10 s."""
+        for process in self.processes:
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+        for process in self.processes:
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+        self.processes.clear()
+
+    def __enter__(self) -> Stack:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

@@ -1,0 +1,1 @@
+"""CardCare's custom Rasa NLU components: tokenizer, language identification, entities."""

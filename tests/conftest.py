@@ -1,0 +1,58 @@
+"""Shared fixtures: the project's domain, the trained model, a running stack."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+MODEL = ROOT / "models" / "cardcare.tar.gz"
+LANGUAGES = ("en", "zh-Hans", "zh-Hant", "vi")
+
+
+@pytest.fixture(scope="session")
+def domain() -> dict[str, Any]:
+    """domain.yml as rasa-sdk hands it to actions (a plain dict)."""
+    return yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="session")
+def model_path() -> Path:
+    """The trained model; `make test` trains it first."""
+    if not MODEL.exists():
+        pytest.fail(f"No trained model at {MODEL}: run `make train` (or `make test`).")
+    return MODEL
+
+
+@pytest.fixture(scope="session")
+async def agent(model_path: Path) -> AsyncIterator[Any]:
+    """The trained model loaded in-process, for NLU tests."""
+    from rasa.core.agent import Agent
+
+    loaded = Agent.load(str(model_path))
+    await loaded.parse_message("warm up")
+    yield loaded
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def stack(model_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """The real Rasa server and action server, on free loopback ports."""
+    from cardcare.stack import Stack, StackConfig
+
+    config = StackConfig(
+        rasa_port=_free_port(), actions_port=_free_port(), model=model_path,
+        log_dir=tmp_path_factory.mktemp("stack"),
+    )
+    with Stack(config) as running:
+        yield running

@@ -1,0 +1,90 @@
+"""End-to-end: every intent in every language over Rasa's REST channel, with the real action
+server; the reply must be the expected response in the user's language and script."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import pytest
+
+from actions.i18n import response_text
+from cardcare.chat import send
+from tests.conftest import LANGUAGES
+from tests.conversations.scripts import EXPECTED_RESPONSE, MESSAGES
+
+pytestmark = pytest.mark.model
+
+
+def texts(stack: Any, sender: str, message: str) -> list[str]:
+    return [m["text"] for m in send(stack.config.rasa_url, sender, message) if m.get("text")]
+
+
+def expected(domain: dict, response: str, language: str) -> list[str]:
+    # The REST channel splits a text on blank lines into several messages.
+    return [part for part in response_text(domain, response, language).split("\n\n") if part]
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("intent", sorted(EXPECTED_RESPONSE))
+def test_each_intent_is_answered_in_the_users_language(stack, domain, language, intent):
+    sender = f"e2e-{language}-{intent}-{uuid.uuid4().hex[:6]}"
+    reply = texts(stack, sender, MESSAGES[language][intent])
+    assert reply == expected(domain, EXPECTED_RESPONSE[intent], language)
+
+
+def test_language_sticks_when_a_message_does_not_tell(stack, domain):
+    sender = f"e2e-sticky-{uuid.uuid4().hex[:6]}"
+    assert texts(stack, sender, "xin chào bạn") == expected(domain, "utter_greet", "vi")
+    assert texts(stack, sender, "ok") == expected(domain, "utter_anything_else", "vi")
+
+
+def test_shared_characters_keep_a_traditional_conversation_traditional(stack, domain):
+    sender = f"e2e-hant-{uuid.uuid4().hex[:6]}"
+    assert texts(stack, sender, "唔該晒你嘅幫忙") == expected(domain, "utter_you_are_welcome", "zh-Hant")
+    assert texts(stack, sender, "你好") == expected(domain, "utter_greet", "zh-Hant")
+
+
+def test_the_reply_language_follows_the_message(stack, domain):
+    sender = f"e2e-follow-{uuid.uuid4().hex[:6]}"
+    assert texts(stack, sender, "hello there") == expected(domain, "utter_greet", "en")
+    assert texts(stack, sender, "我的信用卡丢了") == expected(domain, "utter_lost_card_urgent", "zh-Hans")
+
+
+def test_switching_language_explicitly(stack, domain):
+    sender = f"e2e-switch-{uuid.uuid4().hex[:6]}"
+    assert texts(stack, sender, "我想问一下") != []
+    assert texts(stack, sender, "can you speak Vietnamese") == expected(domain, "utter_language_changed", "vi")
+    assert texts(stack, sender, "ok") == expected(domain, "utter_anything_else", "vi")
+
+
+def test_language_command_offers_the_four_languages(stack):
+    sender = f"e2e-cmd-{uuid.uuid4().hex[:6]}"
+    send(stack.config.rasa_url, sender, "xin chào")
+    [message] = send(stack.config.rasa_url, sender, "/language")
+    assert [b["title"] for b in message["buttons"]] == ["English", "简体中文", "繁體中文", "Tiếng Việt"]
+    reply = texts(stack, sender, message["buttons"][2]["payload"])
+    assert reply == ["好的，接下來我會用繁體中文回覆您。"] or reply[0].startswith("好的")
+
+
+def test_a_channel_language_hint_settles_an_ambiguous_first_message(stack, domain):
+    import json
+    import urllib.request
+
+    sender = f"e2e-hint-{uuid.uuid4().hex[:6]}"
+    body = json.dumps({"sender": sender, "message": "你好", "metadata": {"language_hint": "zh-Hant"}})
+    request = urllib.request.Request(f"{stack.config.rasa_url}/webhooks/rest/webhook",
+                                     data=body.encode(), headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        reply = [m["text"] for m in json.loads(response.read()) if m.get("text")]
+    assert reply == expected(domain, "utter_greet", "zh-Hant")
+
+
+def test_two_misunderstandings_in_a_row_offer_a_person(stack, domain):
+    sender = f"e2e-fallback-{uuid.uuid4().hex[:6]}"
+    first = send(stack.config.rasa_url, sender, "qwzx plorb vintage")
+    second = send(stack.config.rasa_url, sender, "zzkrr blee frump")
+    assert first[0]["text"] in (response_text(domain, "utter_did_you_mean", "en"),
+                                response_text(domain, "utter_rephrase", "en"))
+    assert second[0]["text"] == response_text(domain, "utter_offer_human", "en")
+    assert [b["payload"] for b in second[0]["buttons"]] == ["/human_agent", "/deny"]

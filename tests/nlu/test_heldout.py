@@ -1,0 +1,39 @@
+"""The NLU model on the held-out sets (written apart from the training data, never trained on)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from cardcare.evaluation import SetReport, load_heldout, parse_all, report
+
+pytestmark = pytest.mark.model
+
+MIN_MACRO_F1 = 0.93
+MAX_DIACRITICS_GAP = 0.03
+MIN_LANGUAGE_ACCURACY = 0.98
+
+
+@pytest.fixture(scope="module")
+async def reports(agent: Any) -> dict[str, SetReport]:
+    result = {}
+    for heldout in load_heldout():
+        parses, _ = await parse_all(agent, [text for text, _ in heldout.examples])
+        result[heldout.name] = report(heldout, parses)
+    return result
+
+
+@pytest.mark.parametrize("name", ["en", "zh-Hans", "zh-Hant", "vi"])
+async def test_macro_f1_per_language(reports, name):
+    assert reports[name].macro_f1 >= MIN_MACRO_F1, reports[name]
+
+
+@pytest.mark.parametrize("name", ["vi-nodiacritics", "vi-folded"])
+async def test_vietnamese_without_diacritics_is_close_to_with(reports, name):
+    assert reports["vi"].macro_f1 - reports[name].macro_f1 <= MAX_DIACRITICS_GAP, reports[name]
+
+
+@pytest.mark.parametrize("name", ["en", "zh-Hans", "zh-Hant", "vi", "vi-nodiacritics"])
+async def test_language_identification(reports, name):
+    assert reports[name].language_accuracy >= MIN_LANGUAGE_ACCURACY, reports[name].wrong_language

@@ -1,0 +1,58 @@
+import pytest
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from nlu.tokenizer import DEFAULT_DICTIONARY, MultilingualTokenizer
+
+
+@pytest.fixture(scope="module")
+def tokenizer() -> MultilingualTokenizer:
+    config = MultilingualTokenizer.get_default_config()
+    return MultilingualTokenizer(config, None, None, DEFAULT_DICTIONARY)  # type: ignore[arg-type]
+
+
+def tokens(tokenizer: MultilingualTokenizer, text: str) -> list[tuple[str, str, str]]:
+    return [(t.text, t.lemma, text[t.start:t.end]) for t in tokenizer.tokenize(Message({"text": text}), "text")]
+
+
+def test_vietnamese_is_split_on_words_not_letters(tokenizer):
+    assert [t for t, _, _ in tokens(tokenizer, "Tôi muốn khóa thẻ")] == ["tôi", "muốn", "khóa", "thẻ"]
+
+
+def test_vietnamese_lemma_is_folded(tokenizer):
+    assert [lem for _, lem, _ in tokens(tokenizer, "thẻ bị khóa")] == ["the", "bi", "khoa"]
+
+
+def test_mixed_chinese_and_english(tokenizer):
+    assert [t for t, _, _ in tokens(tokenizer, "我想 check balance")] == ["我", "想", "check", "balance"]
+
+
+def test_traditional_is_segmented_as_simplified_with_original_offsets(tokenizer):
+    result = tokens(tokenizer, "我張卡俾人盜刷咗")
+    assert ("盗刷", "盗刷", "盜刷") in result
+    assert ("咗", "咗", "咗") in result
+
+
+def test_banking_dictionary_keeps_terms_whole(tokenizer):
+    texts = [t for t, _, _ in tokens(tokenizer, "帮我办理账单分期和挂失")]
+    assert "账单分期" in texts and "挂失" in texts
+
+
+def test_numbers_and_currency_symbols(tokenizer):
+    texts = [t for t, _, _ in tokens(tokenizer, "tra gop 3.500.000đ HK$500")]
+    assert "3.500.000" in texts and "$" in texts and "500" in texts
+
+
+def test_annotated_chinese_entities_become_words(tmp_path, tokenizer):
+    from rasa.engine.storage.local_model_storage import LocalModelStorage
+    from rasa.engine.storage.resource import Resource
+
+    storage = LocalModelStorage(tmp_path)
+    resource = Resource("tokenizer")
+    config = MultilingualTokenizer.get_default_config()
+    trainer = MultilingualTokenizer(config, storage, resource, DEFAULT_DICTIONARY)
+    example = Message({"text": "在盒马用积分", "intent": "rewards_points",
+                       "entities": [{"entity": "merchant", "start": 1, "end": 3, "value": "盒马"}]})
+    trainer.train(TrainingData([example]))
+    loaded = MultilingualTokenizer.load(config, storage, resource, None)  # type: ignore[arg-type]
+    assert "盒马" in [t.text for t in loaded.tokenize(Message({"text": "盒馬買嘢"}), "text")]

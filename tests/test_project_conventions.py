@@ -1,0 +1,138 @@
+"""Meta-tests: conventions the project relies on and that no single module test would catch."""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import pkgutil
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from rasa_sdk import Action
+
+from nlu.normalize import fold_diacritics, script_tables
+from tests.conftest import LANGUAGES, ROOT
+
+sys.path.insert(0, str(ROOT / "tools"))
+from heldout_overlap import examples as nlu_examples, key  # noqa: E402
+
+BANKING_INTENTS = (
+    "check_balance list_transactions installment lost_card dispute_charge report_fraud "
+    "fraud_advice credit_limit rewards_points card_application card_activation card_declined "
+    "autopay change_pin payment_info repayment_plan fees_interest human_agent complaint "
+    "out_of_scope"
+).split()
+
+
+def _variation_language(variation: dict) -> str:
+    conditions = variation.get("condition") or []
+    return conditions[0]["value"] if conditions else "en"
+
+
+def test_every_response_exists_in_all_four_languages(domain):
+    for name, variations in domain["responses"].items():
+        languages = sorted(_variation_language(v) for v in variations)
+        assert languages == sorted(LANGUAGES), name
+
+
+def test_no_response_uses_channel_variations(domain):
+    # In Rasa 3.6 a channel-specific variation beats a language-conditioned one.
+    for name, variations in domain["responses"].items():
+        assert all("channel" not in v for v in variations), name
+
+
+def test_traditional_chinese_texts_contain_no_simplified_only_characters(domain):
+    simplified = script_tables().simplified_only
+    for name, variations in domain["responses"].items():
+        for variation in variations:
+            if _variation_language(variation) == "zh-Hant":
+                texts = [variation["text"]] + [b["title"] for b in variation.get("buttons", [])
+                                               if b["title"] not in ("简体中文",)]
+                bad = {ch for text in texts for ch in text if ch in simplified}
+                assert not bad, (name, bad)
+
+
+def test_simplified_chinese_texts_contain_no_traditional_only_characters(domain):
+    traditional = script_tables().traditional_only
+    for name, variations in domain["responses"].items():
+        for variation in variations:
+            if _variation_language(variation) == "zh-Hans":
+                texts = [variation["text"]] + [b["title"] for b in variation.get("buttons", [])
+                                               if b["title"] not in ("繁體中文", "Tiếng Việt")]
+                bad = {ch for text in texts for ch in text if ch in traditional}
+                assert not bad, (name, bad)
+
+
+def test_every_response_used_by_rules_or_actions_exists(domain):
+    used = set(re.findall(r"utter_[a-z_]+", (ROOT / "data" / "rules" / "answers.yml").read_text()))
+    for path in (ROOT / "actions").glob("*.py"):
+        used |= set(re.findall(r'"(utter_[a-z_]+)"', path.read_text()))
+    used = {u for u in used if not u.endswith("_")}
+    assert used <= set(domain["responses"]), used - set(domain["responses"])
+
+
+def test_every_custom_action_in_the_domain_has_a_class(domain):
+    names = set()
+    for module in pkgutil.iter_modules([str(ROOT / "actions")]):
+        loaded = importlib.import_module(f"actions.{module.name}")
+        for _, cls in inspect.getmembers(loaded, inspect.isclass):
+            if issubclass(cls, Action) and cls.__module__ == loaded.__name__:
+                names.add(cls().name())
+    assert set(domain["actions"]) <= names
+
+
+def test_heldout_examples_were_never_trained_on():
+    trained = {key(e) for p in (ROOT / "data" / "nlu").rglob("*.yml") for _, es in nlu_examples(p) for e in es}
+    for path in (ROOT / "tests" / "nlu" / "heldout").glob("*.yml"):
+        overlap = [e for _, es in nlu_examples(path) for e in es if key(e) in trained]
+        assert not overlap, (path.name, overlap[:5])
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_training_data_size_per_language(language):
+    counts: dict[str, int] = {}
+    for path in (ROOT / "data" / "nlu" / language).glob("*.yml"):
+        for intent, items in nlu_examples(path):
+            counts[intent] = counts.get(intent, 0) + len(items)
+    for intent in BANKING_INTENTS:
+        assert counts.get(intent, 0) >= 60, (language, intent, counts.get(intent))
+
+
+def test_a_third_of_vietnamese_training_data_has_no_diacritics():
+    items = [e for p in (ROOT / "data" / "nlu" / "vi").glob("*.yml") for _, es in nlu_examples(p) for e in es]
+    plain = [e for e in items if fold_diacritics(e) == e]
+    assert len(plain) >= len(items) / 3
+
+
+@pytest.mark.parametrize("name", ["en", "zh-Hans", "zh-Hant", "vi", "vi-nodiacritics"])
+def test_heldout_has_twenty_examples_per_intent(name, domain):
+    blocks = dict(nlu_examples(ROOT / "tests" / "nlu" / "heldout" / f"{name}.yml"))
+    for intent in domain["intents"]:
+        assert len(blocks.get(intent, [])) >= 20, (name, intent)
+
+
+def test_no_module_does_io_on_import():
+    # Importing every module in a fresh interpreter must not open sockets or read the model.
+    code = (
+        "import socket, builtins\n"
+        "def refuse(*a, **k): raise AssertionError('network on import')\n"
+        "socket.socket.connect = refuse\n"
+        "import pkgutil, importlib\n"
+        "for pkg in ('nlu', 'actions', 'cardcare'):\n"
+        "    for m in pkgutil.iter_modules([pkg]):\n"
+        "        if m.name != '__main__': importlib.import_module(f'{pkg}.{m.name}')\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-2000:]
+
+
+def test_rasa_data_validate_passes():
+    rasa = Path(sys.executable).parent / "rasa"
+    result = subprocess.run([str(rasa), "data", "validate", "--fail-on-warnings"], cwd=ROOT,
+                            capture_output=True, text=True,
+                            env={**__import__("os").environ, "RASA_TELEMETRY_ENABLED": "false"})
+    assert result.returncode == 0, (result.stdout + result.stderr)[-4000:]

@@ -1,0 +1,65 @@
+"""Lists held-out NLU examples that also occur in the training data (they must not).
+
+Usage: python tools/heldout_overlap.py [--drop]
+With --drop, the overlapping examples are removed from the held-out files: a held-out set is
+only honest when none of its messages was trained on.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from collections import Counter
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+_ANNOTATION = re.compile(r"\[([^\]]+)\]\([^)]+\)")
+
+
+def key(text: str) -> str:
+    """Comparison key: annotations removed, case and punctuation ignored."""
+    return re.sub(r"[\W_]+", "", _ANNOTATION.sub(r"\1", text).lower())
+
+
+def examples(path: Path) -> list[tuple[str, list[str]]]:
+    """(intent, examples) blocks of a Rasa NLU YAML file."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    return [
+        (block["intent"], [line.strip()[2:] for line in block["examples"].splitlines()
+                           if line.strip().startswith("- ")])
+        for block in data.get("nlu", []) if "intent" in block
+    ]
+
+
+def training_keys() -> set[str]:
+    """Comparison keys of every training example."""
+    return {key(e) for p in (ROOT / "data" / "nlu").rglob("*.yml") for _, es in examples(p) for e in es}
+
+
+def main(drop: bool) -> int:
+    trained = training_keys()
+    total = 0
+    for path in sorted((ROOT / "tests" / "nlu" / "heldout").glob("*.yml")):
+        blocks = examples(path)
+        kept_blocks = []
+        counts: Counter[str] = Counter()
+        for intent, items in blocks:
+            kept = [e for e in items if key(e) not in trained]
+            total += len(items) - len(kept)
+            counts[intent] = len(kept)
+            kept_blocks.append((intent, kept))
+        short = {i: n for i, n in counts.items() if n < 20}
+        print(f"{path.name}: {sum(len(i) for _, i in blocks) - sum(counts.values())} overlapping;"
+              f" under 20 after removal: {short or 'none'}")
+        if drop:
+            lines = ['version: "3.1"', "nlu:"]
+            for intent, items in kept_blocks:
+                lines += [f"- intent: {intent}", "  examples: |"] + [f"    - {e}" for e in items]
+            path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return 1 if total and not drop else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main("--drop" in sys.argv))
