@@ -170,8 +170,19 @@ def format_results(results: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def quiet_logs() -> None:
+    """Keeps Rasa's per-message debug lines out of an evaluation's output."""
+    import logging
+
+    import structlog
+
+    logging.getLogger("rasa").setLevel(logging.WARNING)
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
+
+
 def main(model: Path, out: Path) -> int:
     """`make eval`: evaluates, writes `results/nlu_eval.json` and prints the figures."""
+    quiet_logs()
     results = asyncio.run(evaluate(model))
     out.mkdir(parents=True, exist_ok=True)
     (out / "nlu_eval.json").write_text(

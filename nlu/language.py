@@ -2,19 +2,22 @@
 
 Off-the-shelf identifiers (langid, fastText) are unreliable on chat-length text: langid tags
 "toi muon khoa the tin dung" as Indonesian, and none of them separates Simplified from
-Traditional Chinese or knows Vietnamese teen-code.  The rules below use what is certain first
-(script, Vietnamese letters, Cantonese particles, script-specific Han characters) and a
-lexicon for the rest.  The guess is stored on the message as the ``language`` output property
-with its confidence and the candidates it could not rule out, so the dialogue can keep the
-conversation's language when a message ("ok", "你好") does not tell.
+Traditional Chinese or knows Vietnamese teen-code.  This component first applies what is
+certain (script, Vietnamese letters, Cantonese particles, characters that exist in only one
+Chinese script); what remains ("你好", "bye", "the bi khoa roi") goes to two small naive Bayes
+models trained at `rasa train` time on the training examples, whose language is the
+``language`` metadata of their intent block (``data/nlu/<language>/``).
+
+The guess is stored on the message as the ``language`` output property with its confidence
+and the candidates it could not rule out, so the dialogue can keep the conversation's
+language when a message ("ok", "你好") does not tell.
 """
 
 from __future__ import annotations
 
-import functools
+import json
 import unicodedata
 from dataclasses import asdict, dataclass
-from pathlib import Path
 from typing import Any
 
 import regex
@@ -22,45 +25,33 @@ from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
+from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from nlu.naive_bayes import NaiveBayes, char_ngrams
 from nlu.normalize import fold_diacritics, script_tables
 
 LANGUAGES = ("en", "zh-Hans", "zh-Hant", "vi")
 LANGUAGE_PROPERTY = "language"
+LANGUAGE_METADATA_KEY = "language"
+_MODELS_FILE = "language_models.json"
 
 _HAN = regex.compile(r"\p{Han}")
+_NOT_HAN = regex.compile(r"\P{Han}+")
 _LATIN_WORD = regex.compile(r"[\p{Latin}\p{M}']+")
-# Letters that exist in Vietnamese and not in English: ă â đ ê ô ơ ư and vowels with tone marks.
+# Letters that exist in Vietnamese and not in English: ă â đ ê ô ơ ư and vowels with tone
+# marks (checked on the decomposed text).
 _VIETNAMESE_LETTER = regex.compile(
     r"[ăâđêôơưĂÂĐÊÔƠƯ]|[aeiouyAEIOUY][\u0300\u0301\u0303\u0309\u0323]"
 )
 # Particles and words only written Cantonese uses; any of them makes a message Hong Kong
 # Traditional even when every other character is shared with Simplified.
-_CANTONESE = regex.compile(r"[嘅咗唔冇喺佢啲嘢咩嗰哋乜攞噉咁嚟嘞啱㗎喎囉嘛哂晒]|點解|幾多|點樣|係咪|邊度")
-
-# Vietnamese syllables, written without diacritics: onset + rhyme.  A word that parses as a
-# syllable and is not a frequent English word counts as Vietnamese.
-_VI_SYLLABLE = regex.compile(
-    r"(?:ngh|ng|nh|ch|gh|gi|kh|ph|qu|th|tr|[bcdghklmnprstvx])?"
-    r"(?:oa|oe|uy|ua|uo|ue|ie|ye|ia|ya|uu|[aeiouy])"
-    r"(?:[aeiouy]{0,2})"
-    r"(?:ng|nh|ch|[cmnpt])?"
-)
-_TEEN_CODE = frozenset(
-    "ko k hok hem khg dc dk j z r mk mik bn ntn ns mun wa ak oke okie nha nhe nka ck vs cj".split()
-)
-
-
-@functools.lru_cache(maxsize=1)
-def _english_words() -> frozenset[str]:
-    path = Path(__file__).parent / "resources" / "english_words.txt"
-    words = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if not line.startswith("#"):
-            words.extend(line.split())
-    return frozenset(words)
+_CANTONESE = regex.compile(r"[嘅咗唔冇喺佢啲嘢咩嗰哋乜攞噉嚟嘞啱㗎喎囉哂]|點解|幾多|點樣|係咪|邊度")
+# A statistical guess at least this sure, on a message with at least this many words, rules
+# out the other language; below, both stay candidates and the conversation's language wins.
+_SURE = 0.97
+_SURE_MIN_WORDS = 3
 
 
 @dataclass(frozen=True)
@@ -78,7 +69,25 @@ class LanguageGuess:
         return data
 
 
-def _chinese_variant(text: str) -> LanguageGuess:
+@dataclass(frozen=True)
+class LanguageModels:
+    """Tie-breakers learned from the training data: Simplified vs Traditional, en vs vi."""
+
+    chinese: NaiveBayes | None = None
+    latin: NaiveBayes | None = None
+
+
+def _han_features(text: str) -> list[str]:
+    return char_ngrams(_NOT_HAN.sub(" ", text), sizes=(1, 2))
+
+
+def _latin_features(text: str) -> list[str]:
+    folded = fold_diacritics(text).lower()
+    words = _LATIN_WORD.findall(folded)
+    return char_ngrams(" ".join(words), sizes=(1, 2, 3, 4)) + [f"w:{w}" for w in words]
+
+
+def _chinese_variant(text: str, model: NaiveBayes | None) -> LanguageGuess:
     tables = script_tables()
     traditional = sum(ch in tables.traditional_only for ch in text)
     simplified = sum(ch in tables.simplified_only for ch in text)
@@ -88,67 +97,89 @@ def _chinese_variant(text: str) -> LanguageGuess:
         return LanguageGuess("zh-Hant", 0.99 if simplified == 0 else 0.8, ("zh-Hant",))
     if simplified > traditional:
         return LanguageGuess("zh-Hans", 0.99 if traditional == 0 else 0.8, ("zh-Hans",))
-    # Only characters both scripts share ("你好", "我想分期"): Chinese, variant unknown.
-    return LanguageGuess("zh-Hans", 0.5, ("zh-Hans", "zh-Hant"))
+    # Only characters both scripts share ("你好", "我想分期"): Chinese, variant open.  Words
+    # one region uses ("早晨", "在吗") make one variant likelier, never certain.
+    code = "zh-Hans"
+    if model is not None:
+        posterior = model.posterior(_han_features(text))
+        code = max(posterior, key=posterior.__getitem__)
+    return LanguageGuess(code, 0.5, ("zh-Hans", "zh-Hant"))
 
 
-def _latin_language(text: str) -> LanguageGuess:
+def _latin_language(text: str, model: NaiveBayes | None) -> LanguageGuess:
     if _VIETNAMESE_LETTER.search(unicodedata.normalize("NFD", text)):
         return LanguageGuess("vi", 0.99, ("vi",))
-    english = _english_words()
-    vi_score = en_score = 0.0
-    for word in _LATIN_WORD.findall(fold_diacritics(text).lower()):
-        if word in _TEEN_CODE:
-            vi_score += 1.5
-        elif word in english and _VI_SYLLABLE.fullmatch(word):
-            en_score += 0.6  # "on", "me", "hi": English words that are Vietnamese syllables too
-            vi_score += 0.4
-        elif word in english:
-            en_score += 1.0
-        elif _VI_SYLLABLE.fullmatch(word):
-            vi_score += 1.0
-        elif len(word) > 1:
-            en_score += 0.5  # brand names and unknown words lean English, weakly
-    total = vi_score + en_score
-    if total == 0:
+    if model is None:
         return LanguageGuess("en", 0.3, ("en", "vi"))
-    if vi_score > en_score:
-        confidence = vi_score / total
-        return LanguageGuess("vi", confidence, ("vi",) if total >= 2 else ("vi", "en"))
-    confidence = en_score / total
-    return LanguageGuess("en", confidence, ("en",) if total >= 2 else ("en", "vi"))
+    posterior = model.posterior(_latin_features(text))
+    code = max(posterior, key=posterior.__getitem__)
+    confidence = posterior[code]
+    words = len(_LATIN_WORD.findall(text))
+    sure = confidence >= _SURE and words >= _SURE_MIN_WORDS
+    return LanguageGuess(code, confidence, (code,) if sure else ("en", "vi"))
 
 
-def identify(text: str) -> LanguageGuess:
+def identify(text: str, models: LanguageModels | None = None) -> LanguageGuess:
     """Guesses the language of one chat message.
 
-    Han characters make a message Chinese unless Latin words clearly dominate it
-    ("my card was declined at 全聯" is English, "我想 check balance" is Chinese).
+    Han characters make a message Chinese unless Latin words outnumber them ("my card was
+    declined at 全聯" is English, "我想 check balance" is Chinese); a Cantonese particle makes
+    it Chinese regardless ("double charge咗 Foodpanda").
     """
+    models = models or LanguageModels()
     han = len(_HAN.findall(text))
     latin_words = len(_LATIN_WORD.findall(text))
-    if han and han >= latin_words:
-        return _chinese_variant(text)
+    if han and (han >= latin_words or _CANTONESE.search(text)):
+        return _chinese_variant(text, models.chinese)
     if latin_words:
-        return _latin_language(text)
+        return _latin_language(text, models.latin)
     return LanguageGuess("en", 0.0, LANGUAGES)  # digits, emoji, punctuation only
 
 
+def example_language(message: Message) -> str | None:
+    """The language a training example is labelled with (intent-block or example metadata)."""
+    metadata = message.get("metadata") or {}
+    for level in ("example", "intent"):
+        language = (metadata.get(level) or {}).get(LANGUAGE_METADATA_KEY)
+        if language in LANGUAGES:
+            return str(language)
+    return None
+
+
+def train_models(examples: list[tuple[str, str]]) -> LanguageModels:
+    """Learns the tie-breakers from (text, language) pairs."""
+    chinese = [(_han_features(t), lang) for t, lang in examples
+               if lang.startswith("zh") and _HAN.search(t)]
+    latin = [(_latin_features(t), lang) for t, lang in examples
+             if lang in ("en", "vi") and _LATIN_WORD.search(t) and not _HAN.search(t)]
+    return LanguageModels(
+        chinese=NaiveBayes.fit(chinese) if len({lang for _, lang in chinese}) == 2 else None,
+        latin=NaiveBayes.fit(latin) if len({lang for _, lang in latin}) == 2 else None,
+    )
+
+
 @DefaultV1Recipe.register(
-    DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=False
+    DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=True
 )
 class LanguageIdentifier(GraphComponent):
     """Adds the ``language`` output property (code, confidence, candidates) to each message."""
 
     @staticmethod
     def get_default_config() -> dict[str, Any]:
-        """No options: the rules are fixed."""
+        """No options."""
         return {}
 
     @staticmethod
     def supported_languages() -> list[str] | None:
         """All languages."""
         return None
+
+    def __init__(
+        self, model_storage: ModelStorage, resource: Resource, models: LanguageModels
+    ) -> None:
+        self._model_storage = model_storage
+        self._resource = resource
+        self.models = models
 
     @classmethod
     def create(
@@ -158,17 +189,55 @@ class LanguageIdentifier(GraphComponent):
         resource: Resource,
         execution_context: ExecutionContext,
     ) -> LanguageIdentifier:
-        """Creates the component."""
-        return cls()
+        """Creates an untrained identifier (rules only)."""
+        return cls(model_storage, resource, LanguageModels())
+
+    @classmethod
+    def load(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> LanguageIdentifier:
+        """Loads the learned tie-breakers from the model."""
+        try:
+            with model_storage.read_from(resource) as directory:
+                data = json.loads((directory / _MODELS_FILE).read_text(encoding="utf-8"))
+        except (ValueError, FileNotFoundError):
+            return cls(model_storage, resource, LanguageModels())
+        models = LanguageModels(
+            chinese=NaiveBayes.from_json(data["chinese"]) if data.get("chinese") else None,
+            latin=NaiveBayes.from_json(data["latin"]) if data.get("latin") else None,
+        )
+        return cls(model_storage, resource, models)
+
+    def train(self, training_data: TrainingData) -> Resource:
+        """Learns from the training examples that carry a language label."""
+        labelled = [
+            (m.get(TEXT), language)
+            for m in training_data.training_examples
+            if m.get(TEXT) and (language := example_language(m))
+        ]
+        self.models = train_models(labelled)
+        with self._model_storage.write_to(self._resource) as directory:
+            data = {
+                "chinese": self.models.chinese.to_json() if self.models.chinese else None,
+                "latin": self.models.latin.to_json() if self.models.latin else None,
+            }
+            (directory / _MODELS_FILE).write_text(json.dumps(data), encoding="utf-8")
+        return self._resource
 
     def process(self, messages: list[Message]) -> list[Message]:
         """Identifies the language of each message's text."""
         for message in messages:
-            text = message.get("text")
+            text = message.get(TEXT)
             if text:
-                message.set(LANGUAGE_PROPERTY, identify(text).as_dict(), add_to_output=True)
+                guess = identify(text, self.models)
+                message.set(LANGUAGE_PROPERTY, guess.as_dict(), add_to_output=True)
         return messages
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
-        """Training examples need no language: nothing downstream learns from it."""
+        """Training examples need no language property: nothing downstream learns from it."""
         return training_data

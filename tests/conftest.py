@@ -34,6 +34,9 @@ async def agent(model_path: Path) -> AsyncIterator[Any]:
     """The trained model loaded in-process, for NLU tests."""
     from rasa.core.agent import Agent
 
+    from cardcare.evaluation import quiet_logs
+
+    quiet_logs()
     loaded = Agent.load(str(model_path))
     await loaded.parse_message("warm up")
     yield loaded

@@ -136,3 +136,13 @@ def test_rasa_data_validate_passes():
                             capture_output=True, text=True,
                             env={**__import__("os").environ, "RASA_TELEMETRY_ENABLED": "false"})
     assert result.returncode == 0, (result.stdout + result.stderr)[-4000:]
+
+
+def test_every_training_block_is_labelled_with_its_folders_language():
+    # nlu/language.py learns from these labels; tools/label_languages.py adds them.
+    for path in (ROOT / "data" / "nlu").glob("*/*.yml"):
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        for block in data.get("nlu", []):
+            if "intent" in block:
+                assert (block.get("metadata") or {}).get("language") == path.parent.name, (
+                    path, block["intent"])

@@ -1,8 +1,9 @@
 """Lists held-out NLU examples that also occur in the training data (they must not).
 
-Usage: python tools/heldout_overlap.py [--drop]
-With --drop, the overlapping examples are removed from the held-out files: a held-out set is
-only honest when none of its messages was trained on.
+Usage: python tools/heldout_overlap.py [--drop | --drop-training]
+A held-out set is only honest when none of its messages was trained on.  With --drop, the
+overlapping examples are removed from the held-out files (while a set is being written);
+with --drop-training, from the training files (once the held-out set is fixed).
 """
 
 from __future__ import annotations
@@ -61,5 +62,25 @@ def main(drop: bool) -> int:
     return 1 if total and not drop else 0
 
 
+def drop_from_training() -> int:
+    """Removes training examples that a held-out set contains; returns how many."""
+    heldout = {key(e) for p in (ROOT / "tests" / "nlu" / "heldout").glob("*.yml")
+               for _, es in examples(p) for e in es}
+    removed = 0
+    for path in sorted((ROOT / "data" / "nlu").rglob("*.yml")):
+        lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+        kept = [line for line in lines
+                if not (line.strip().startswith("- ") and line.startswith("    ")
+                        and key(line.strip()[2:]) in heldout)]
+        if len(kept) != len(lines):
+            removed += len(lines) - len(kept)
+            path.write_text("".join(kept), encoding="utf-8")
+            print(f"{path.relative_to(ROOT)}: removed {len(lines) - len(kept)}")
+    return removed
+
+
 if __name__ == "__main__":
+    if "--drop-training" in sys.argv:
+        drop_from_training()
+        sys.exit(0)
     sys.exit(main("--drop" in sys.argv))
