@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -48,14 +49,33 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+# The tests' own Redis database on the machine's Redis, so they never touch a running demo's.
+TEST_REDIS_URL = os.environ.get("CARDCARE_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
 @pytest.fixture(scope="session")
-def stack(model_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    """The real Rasa server and action server, on free loopback ports."""
+def redis_client() -> Iterator[Any]:
+    """A client of the test database, emptied before the tests use it."""
+    import redis
+
+    client = redis.Redis.from_url(TEST_REDIS_URL)
+    try:
+        client.ping()
+    except redis.ConnectionError as error:
+        pytest.fail(f"Redis is needed at {TEST_REDIS_URL} ({error}); `.ci/run` starts it.")
+    client.flushdb()
+    yield client
+    client.close()
+
+
+@pytest.fixture(scope="session")
+def stack(model_path: Path, redis_client: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """The real Rasa server and action server on free loopback ports, storing in Redis."""
     from cardcare.stack import Stack, StackConfig
 
     config = StackConfig(
         rasa_port=_free_port(), actions_port=_free_port(), model=model_path,
-        log_dir=tmp_path_factory.mktemp("stack"),
+        redis_url=TEST_REDIS_URL, log_dir=tmp_path_factory.mktemp("stack"),
     )
     with Stack(config) as running:
         yield running

@@ -88,3 +88,11 @@ def test_two_misunderstandings_in_a_row_offer_a_person(stack, domain):
                                 response_text(domain, "utter_rephrase", "en"))
     assert second[0]["text"] == response_text(domain, "utter_offer_human", "en")
     assert [b["payload"] for b in second[0]["buttons"]] == ["/human_agent", "/deny"]
+
+
+def test_conversations_are_stored_in_redis(stack, redis_client):
+    sender = f"e2e-redis-{uuid.uuid4().hex[:6]}"
+    send(stack.config.rasa_url, sender, "xin chào bạn")
+    keys = [k.decode() for k in redis_client.keys(f"*{sender}*")]
+    assert keys == [f"cardcare:tracker:{sender}"]
+    assert b'"language"' in redis_client.get(keys[0])
