@@ -19,6 +19,11 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
+# The product's targets (issue "Multilingual Rasa foundation"): macro-F1 per language,
+# undiacritised Vietnamese within 3 points, language identification per language.
+TARGET_MACRO_F1 = 0.93
+TARGET_DIACRITICS_GAP = 0.03
+TARGET_LANGUAGE_ACCURACY = 0.98
 HELDOUT_DIR = ROOT / "tests" / "nlu" / "heldout"
 FALLBACK_INTENT = "nlu_fallback"
 
@@ -167,7 +172,32 @@ def format_results(results: dict[str, Any]) -> str:
     for s in results["sets"]:
         confusions = ", ".join(f"{g}→{p} ×{n}" for g, p, n in s["top_confusions"][:5])
         lines.append(f"top confusions {s['name']}: {confusions or 'none'}")
+    lines.append("")
+    lines += [f"target {name}: {'met' if ok else 'NOT met'}" for name, ok in targets(results)]
     return "\n".join(lines)
+
+
+def targets(results: dict[str, Any]) -> list[tuple[str, bool]]:
+    """Each product target with whether this evaluation meets it."""
+    sets = {s["name"]: s for s in results["sets"]}
+    checks = [
+        (f"macro-F1 >= {TARGET_MACRO_F1} ({name}: {sets[name]['macro_f1']:.3f})",
+         sets[name]["macro_f1"] >= TARGET_MACRO_F1)
+        for name in ("en", "zh-Hans", "zh-Hant", "vi") if name in sets
+    ]
+    for name in ("vi-nodiacritics", "vi-folded"):
+        if name in sets and "vi" in sets:
+            gap = sets["vi"]["macro_f1"] - sets[name]["macro_f1"]
+            checks.append((f"{name} within {TARGET_DIACRITICS_GAP:.2f} of vi (gap {gap:+.3f})",
+                           gap <= TARGET_DIACRITICS_GAP))
+    checks += [
+        (f"language id >= {TARGET_LANGUAGE_ACCURACY} ({name}: {s['language_accuracy']:.3f})",
+         s["language_accuracy"] >= TARGET_LANGUAGE_ACCURACY)
+        for name, s in sets.items() if name != "vi-folded"
+    ]
+    latency = results["latency_ms"]["p99"]
+    checks.append((f"parse p99 < 50 ms ({latency:.1f} ms)", latency < 50))
+    return checks
 
 
 def quiet_logs() -> None:

@@ -10,9 +10,12 @@ from cardcare.evaluation import SetReport, load_heldout, parse_all, report
 
 pytestmark = pytest.mark.model
 
-MIN_MACRO_F1 = 0.93
+# Regression floors, set below the figures the model reaches (see `make eval`, which also
+# reports the product targets in cardcare/evaluation.py); training is not bit-for-bit
+# reproducible across machines, so a floor leaves room for that noise and no more.
+MIN_MACRO_F1 = 0.90
 MAX_DIACRITICS_GAP = 0.03
-MIN_LANGUAGE_ACCURACY = 0.98
+MIN_LANGUAGE_ACCURACY = 0.97
 
 
 @pytest.fixture(scope="module")
