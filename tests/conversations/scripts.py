@@ -106,7 +106,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "deny": "唔係呀",
         "inform": "尾數4821嗰張",
         "bot_challenge": "你係咪機械人嚟㗎",
-        "out_of_scope": "而家按揭利率係幾多",
+        "out_of_scope": "可唔可以講個笑話俾我聽",
         "fraud_advice": "有人打電話話係銀行職員，叫我講驗證碼，係咪騙案",
         "fees_interest": "請問這張卡的年費是多少",
         "card_application": "我想申請信用卡，要怎麼辦",
