@@ -52,7 +52,9 @@ _AMOUNT = regex.compile(
     rf"(?:(?P<num>{_NUMBER})|(?P<cn>[{CHINESE_NUMERAL_CHARS}]+))"
     rf"(?:\s*(?P<scale>{_alternation(_SCALES)})(?P<tail>\d(?!\d))?)?"
     rf"(?:\s*(?P<suffix>{_alternation(_SUFFIX_CURRENCIES)}))?"
-    r"(?![\p{L}\d])",
+    # Chinese runs straight on after an amount ("HK$500兩次"); a Latin letter or digit
+    # there means the number is part of a word or a longer number.
+    r"(?![\p{Latin}\d])",
 )
 # A trailing digit after a scale is one tenth of it: "1tr5" = 1.5 million, "1万2" = 12,000,
 # "1 triệu 2" = 1.2 million.

@@ -30,6 +30,8 @@ def amounts(text: str, vietnamese: bool = False) -> list[tuple[str, str | None]]
         ("USD 45.50", False, [("45.5", "USD")]),
         ("$1.2k", False, [("1200", None)]),
         ("20 USD", False, [("20", "USD")]),
+        ("碌咗HK$500兩次", False, [("500", "HKD")]),
+        ("¥299的那笔", False, [("299", None)]),
     ],
 )
 def test_amounts_with_currencies_and_scales(text, vietnamese, expected):
