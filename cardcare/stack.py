@@ -15,6 +15,7 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlparse
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_MODEL = ROOT / "models" / "cardcare.tar.gz"
@@ -53,13 +54,12 @@ def _endpoints_file(config: StackConfig) -> Path:
     """Writes the endpoints file for this run: in-memory stores, or Redis when configured."""
     lines = ["action_endpoint:", f'  url: "{config.actions_url}/webhook"']
     if config.redis_url:
-        from urllib.parse import urlparse
-
         url = urlparse(config.redis_url)
         db = (url.path or "/0").lstrip("/") or "0"
         common = [f"  url: {url.hostname or '127.0.0.1'}", f"  port: {url.port or 6379}",
                   "  key_prefix: cardcare"]
         if url.password:
+            # The password travels in the environment (see _environment), never in a file.
             common.append("  password: ${REDIS_PASSWORD}")
         lines += ["tracker_store:", "  type: redis", *common, f"  db: {db}",
                   "lock_store:", "  type: redis", *common, f"  db: {db}"]
@@ -76,12 +76,9 @@ def _environment(config: StackConfig) -> dict[str, str]:
         SANIC_HOST=config.host,  # rasa-sdk binds 0.0.0.0 unless told otherwise
         PYTHONPATH=str(ROOT) + os.pathsep + env.get("PYTHONPATH", ""),
     )
-    if config.redis_url:
-        from urllib.parse import urlparse
-
-        password = urlparse(config.redis_url).password
-        if password:
-            env["REDIS_PASSWORD"] = password
+    password = urlparse(config.redis_url).password if config.redis_url else None
+    if password:
+        env["REDIS_PASSWORD"] = password
     return env
 
 
