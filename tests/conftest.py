@@ -1,15 +1,22 @@
-"""Shared fixtures: the project's domain, the trained model, a running stack."""
+"""Shared fixtures: the project's domain, the trained model, the sandbox bank, a running stack."""
 
 from __future__ import annotations
 
 import os
 import socket
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
 import yaml
+from aiohttp import web
+
+from bankapi.sandbox.app import create_app
+from bankapi.sandbox.context import Settings
+from tests.sandbox import API_KEY, Bank
 
 ROOT = Path(__file__).resolve().parent.parent
 MODEL = ROOT / "models" / "cardcare.tar.gz"
@@ -79,3 +86,30 @@ def stack(model_path: Path, redis_client: Any, tmp_path_factory: pytest.TempPath
     )
     with Stack(config) as running:
         yield running
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "bank_settings(**overrides): sandbox Settings for the test")
+
+
+@pytest.fixture
+def bank_settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
+    """Settings with a fresh SQLite file; overridden per test with ``bank_settings``."""
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'bank.sqlite3'}", api_key=API_KEY,
+                        idle_timeout_s=15 * 60, otp_ttl_s=5 * 60, max_attempts=3,
+                        lockout_s=15 * 60)
+    marker = request.node.get_closest_marker("bank_settings")
+    return replace(settings, **marker.kwargs) if marker else settings
+
+
+@pytest.fixture
+async def bank(bank_settings: Settings) -> AsyncIterator[Bank]:
+    """The real sandbox app on a free loopback port, and a client speaking real HTTP to it."""
+    runner = web.AppRunner(create_app(bank_settings), access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    host, port = runner.addresses[0][:2]
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=20)) as http:
+        yield Bank(http, f"http://{host}:{port}", bank_settings)
+    await runner.cleanup()

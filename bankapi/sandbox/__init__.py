@@ -1,0 +1,6 @@
+"""A sandbox bank that implements ``bankapi/openapi.yaml``: for the demo, the tests and bank integrators.
+
+Run it with ``python -m bankapi.sandbox``; it keeps its state in SQLite by default or in PostgreSQL
+when given a ``postgresql://`` URL, seeds demo cardholders, and writes the one-time codes it
+"sends" to an outbox that the demo and the tests read at ``/sandbox/outbox``.
+"""
