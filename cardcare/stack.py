@@ -1,4 +1,4 @@
-"""Starts and stops CardCare's processes: the Rasa server and the action server.
+"""Starts and stops CardCare's processes: the sandbox bank, the action server, the Rasa server.
 
 `make run` and the end-to-end tests use the same code, so what the tests exercise is what a
 newcomer runs.  Both servers bind to loopback only; Rasa's telemetry is off.
@@ -7,6 +7,7 @@ newcomer runs.  Both servers bind to loopback only; Rasa's telemetry is off.
 from __future__ import annotations
 
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -38,6 +39,14 @@ class StackConfig:
     model: Path = DEFAULT_MODEL
     redis_url: str | None = None
     log_dir: Path = ROOT / "run"
+    # The bank: the embedded sandbox on ``bank_port`` unless ``bank_url`` names a real one.
+    bank_port: int = 8090
+    bank_url: str | None = None
+    bank_api_key: str | None = None
+    # SQLite file (default) or postgresql:// URL for the sandbox's state.
+    bank_database_url: str | None = None
+    # The action server's idle expiry of a verified session (15 minutes in production).
+    session_idle_s: int | None = None
 
     @property
     def rasa_url(self) -> str:
@@ -49,11 +58,23 @@ class StackConfig:
         """Base URL of the action server."""
         return f"http://{self.host}:{self.actions_port}"
 
+    @property
+    def sandbox(self) -> bool:
+        """Whether the stack runs its own sandbox bank."""
+        return self.bank_url is None
+
+    @property
+    def bank_base_url(self) -> str:
+        """Where the action server finds the bank."""
+        return self.bank_url or f"http://{self.host}:{self.bank_port}"
+
 
 def _endpoints_file(config: StackConfig) -> Path:
     """Writes the endpoints file for this run: in-memory stores, or Redis when configured."""
     lines = ["action_endpoint:", f'  url: "{config.actions_url}/webhook"']
-    if config.redis_url:
+    if not config.redis_url:
+        lines += ["tracker_store:", "  type: cardcare.tracker_store.MaskingInMemoryTrackerStore"]
+    else:
         url = urlparse(config.redis_url)
         db = (url.path or "/0").lstrip("/") or "0"
         common = [f"  url: {url.hostname or '127.0.0.1'}", f"  port: {url.port or 6379}",
@@ -61,16 +82,19 @@ def _endpoints_file(config: StackConfig) -> Path:
         if url.password:
             # The password travels in the environment (see _environment), never in a file.
             common.append("  password: ${REDIS_PASSWORD}")
-        lines += ["tracker_store:", "  type: redis", *common, f"  db: {db}",
+        lines += ["tracker_store:", "  type: cardcare.tracker_store.MaskingRedisTrackerStore",
+                  *common, f"  db: {db}",
                   "lock_store:", "  type: redis", *common, f"  db: {db}"]
     path = config.log_dir / f"endpoints-{config.rasa_port}.yml"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
 
 
-def _environment(config: StackConfig) -> dict[str, str]:
+def _environment(config: StackConfig, api_key: str) -> dict[str, str]:
     env = dict(os.environ)
     env.update(
+        BANK_URL=config.bank_base_url,
+        BANK_API_KEY=api_key,
         RASA_TELEMETRY_ENABLED="false",
         TF_CPP_MIN_LOG_LEVEL="2",
         SANIC_HOST=config.host,  # rasa-sdk binds 0.0.0.0 unless told otherwise
@@ -79,6 +103,13 @@ def _environment(config: StackConfig) -> dict[str, str]:
     password = urlparse(config.redis_url).password if config.redis_url else None
     if password:
         env["REDIS_PASSWORD"] = password
+    if config.redis_url:
+        env["REDIS_URL"] = config.redis_url  # the action server keeps bank sessions there
+    if config.session_idle_s:
+        env["CARDCARE_SESSION_IDLE_S"] = str(config.session_idle_s)
+    if config.sandbox:
+        env["BANK_DATABASE_URL"] = config.bank_database_url or \
+            f"sqlite:///{config.log_dir / f'sandbox-bank-{config.bank_port}.sqlite3'}"
     return env
 
 
@@ -106,20 +137,31 @@ class Stack:
     processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
 
     def start(self) -> Stack:
-        """Starts the action server, then Rasa, and waits until both answer.
+        """Starts the sandbox bank (unless a real one is configured), the action server, then
+        Rasa, and waits until all answer.
 
         Raises:
-            StackError: the model is missing or a process did not come up.
+            StackError: the model is missing, a real bank has no API key, or a process did not
+                come up.
         """
         config = self.config
         if not config.model.exists():
             raise StackError(f"No trained model at {config.model}; run `make train` first.")
+        if not config.sandbox and not config.bank_api_key:
+            raise StackError("BANK_URL is set but BANK_API_KEY is not: the bank needs its key.")
+        # The sandbox gets a fresh random key per run; nothing secret is written anywhere.
+        api_key = config.bank_api_key or secrets.token_urlsafe(24)
         config.log_dir.mkdir(parents=True, exist_ok=True)
-        env = _environment(config)
+        env = _environment(config, api_key)
         bin_dir = Path(sys.executable).parent
         actions_log = config.log_dir / f"actions-{config.actions_port}.log"
         rasa_log = config.log_dir / f"rasa-{config.rasa_port}.log"
+        bank_log = config.log_dir / f"sandbox-bank-{config.bank_port}.log"
         try:
+            if config.sandbox:
+                bank = self._spawn([sys.executable, "-m", "bankapi.sandbox", "--host", config.host,
+                                    "--port", str(config.bank_port)], env, bank_log)
+                _wait_until_up(f"{config.bank_base_url}/health", bank, bank_log)
             actions = self._spawn(
                 [str(bin_dir / "rasa"), "run", "actions", "--actions", "actions",
                  "--port", str(config.actions_port)],

@@ -77,12 +77,12 @@ def redis_client() -> Iterator[Any]:
 
 @pytest.fixture(scope="session")
 def stack(model_path: Path, redis_client: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    """The real Rasa server and action server on free loopback ports, storing in Redis."""
+    """The whole stack (sandbox bank, action server, Rasa) on free loopback ports, storing in Redis."""
     from cardcare.stack import Stack, StackConfig
 
     config = StackConfig(
-        rasa_port=_free_port(), actions_port=_free_port(), model=model_path,
-        redis_url=TEST_REDIS_URL, log_dir=tmp_path_factory.mktemp("stack"),
+        rasa_port=_free_port(), actions_port=_free_port(), bank_port=_free_port(),
+        model=model_path, redis_url=TEST_REDIS_URL, log_dir=tmp_path_factory.mktemp("stack"),
     )
     with Stack(config) as running:
         yield running

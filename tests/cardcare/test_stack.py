@@ -1,12 +1,17 @@
+"""The endpoints file the stack writes for Rasa, and the environment its processes get."""
+
 import yaml
 
-from cardcare.stack import StackConfig, _endpoints_file
+from cardcare.stack import StackConfig, _endpoints_file, _environment
 
 
-def test_endpoints_are_in_memory_by_default(tmp_path):
+def test_endpoints_are_in_memory_by_default_and_masked(tmp_path):
     config = StackConfig(rasa_port=6001, actions_port=6002, log_dir=tmp_path)
     endpoints = yaml.safe_load(_endpoints_file(config).read_text())
-    assert endpoints == {"action_endpoint": {"url": "http://127.0.0.1:6002/webhook"}}
+    assert endpoints == {
+        "action_endpoint": {"url": "http://127.0.0.1:6002/webhook"},
+        "tracker_store": {"type": "cardcare.tracker_store.MaskingInMemoryTrackerStore"},
+    }
 
 
 def test_redis_url_configures_tracker_and_lock_stores(tmp_path):
@@ -15,6 +20,17 @@ def test_redis_url_configures_tracker_and_lock_stores(tmp_path):
     text = _endpoints_file(config).read_text()
     assert "s3cret" not in text  # the password travels in the environment, not in a file
     endpoints = yaml.safe_load(text)
-    for store in ("tracker_store", "lock_store"):
-        assert endpoints[store] == {"type": "redis", "url": "127.0.0.1", "port": 6380,
-                                    "key_prefix": "cardcare", "password": "${REDIS_PASSWORD}", "db": 3}
+    common = {"url": "127.0.0.1", "port": 6380, "key_prefix": "cardcare",
+              "password": "${REDIS_PASSWORD}", "db": 3}
+    assert endpoints["tracker_store"] == {
+        "type": "cardcare.tracker_store.MaskingRedisTrackerStore", **common}
+    assert endpoints["lock_store"] == {"type": "redis", **common}
+
+
+def test_the_sandbox_bank_is_embedded_unless_a_bank_is_named(tmp_path):
+    embedded = _environment(StackConfig(bank_port=8123, log_dir=tmp_path), "key")
+    assert embedded["BANK_URL"] == "http://127.0.0.1:8123"
+    assert embedded["BANK_DATABASE_URL"].startswith("sqlite:///")
+    real = _environment(StackConfig(bank_url="https://bank.example/api", bank_api_key="k",
+                                    log_dir=tmp_path), "k")
+    assert real["BANK_URL"] == "https://bank.example/api" and "BANK_DATABASE_URL" not in real

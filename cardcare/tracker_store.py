@@ -1,0 +1,84 @@
+"""Rasa tracker stores that mask secrets before a conversation is stored.
+
+The cardholder types their phone number, birth date and one-time code into the chat, and may
+paste a card number anywhere.  Rasa keeps every user message in the tracker, which agents,
+analytics and exports read, so these stores rewrite what they persist:
+
+* in every user message, card numbers keep only their last 4 digits and named secrets
+  ("CVV 123", "验证码 482913") are hidden (``cardcare.masking.mask_text``);
+* a message that answers a verification question (while ``verify_form`` asks for identity
+  details or the code) has all its digits masked;
+* the verification slots only ever hold a marker.
+
+The message being processed is still whole in memory, which is how the verification action
+reads the code; what reaches Redis (or memory between turns) is masked.  Configure in the
+endpoints file as ``type: cardcare.tracker_store.MaskingRedisTrackerStore`` (same arguments
+as Rasa's ``redis`` store) or ``cardcare.tracker_store.MaskingInMemoryTrackerStore``.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from rasa.core.tracker_store import InMemoryTrackerStore, RedisTrackerStore
+from rasa.shared.core.trackers import DialogueStateTracker
+
+from cardcare.masking import mask_digits, mask_text
+
+VERIFY_FORM = "verify_form"
+VERIFICATION_SLOTS = frozenset({"identity_details", "otp_code"})
+MARKER = "••••••"
+
+
+def _mask_message(event: dict[str, Any], mask: Any) -> None:
+    event["text"] = mask(event["text"]) if event.get("text") else event.get("text")
+    parse = event.get("parse_data") or {}
+    if parse.get("text"):
+        parse["text"] = mask(parse["text"])
+    for entity in parse.get("entities") or []:
+        for key in ("value", "text"):
+            if isinstance(entity.get(key), str):
+                entity[key] = mask(entity[key])
+
+
+def mask_events(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Masks serialised tracker events in place and returns them."""
+    requested: str | None = None
+    loop: str | None = None
+    for event in events:
+        kind = event.get("event")
+        if kind == "slot" and event.get("name") == "requested_slot":
+            requested = event.get("value")
+        elif kind == "slot" and event.get("name") in VERIFICATION_SLOTS and event.get("value"):
+            event["value"] = MARKER
+        elif kind == "active_loop":
+            loop = event.get("name")
+        elif kind == "user":
+            answering = loop == VERIFY_FORM and requested in VERIFICATION_SLOTS
+            _mask_message(event, (lambda t: mask_digits(mask_text(t))) if answering else mask_text)
+    return events
+
+
+def serialise_masked(tracker: DialogueStateTracker) -> str:
+    """The tracker as Rasa's text stores serialise it, with secrets masked."""
+    dialogue = tracker.as_dialogue().as_dict()
+    mask_events(dialogue["events"])
+    return json.dumps(dialogue)
+
+
+class MaskingInMemoryTrackerStore(InMemoryTrackerStore):
+    """Rasa's in-memory store, masking what it keeps between turns."""
+
+    async def save(self, tracker: DialogueStateTracker) -> None:
+        """Stores the tracker masked."""
+        await self.stream_events(tracker)
+        self.store[tracker.sender_id] = serialise_masked(tracker)
+
+
+class MaskingRedisTrackerStore(RedisTrackerStore):
+    """Rasa's Redis store, masking what it writes."""
+
+    def serialise_tracker(self, tracker: DialogueStateTracker) -> str:  # type: ignore[override]
+        """Called by ``RedisTrackerStore.save`` for what it writes."""
+        return serialise_masked(tracker)
