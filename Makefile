@@ -13,7 +13,7 @@ export PYTHONWARNINGS := ignore::DeprecationWarning
 
 MODEL_INPUTS := config.yml domain.yml $(shell find data nlu -type f \( -name '*.yml' -o -name '*.py' -o -name '*.txt' \) 2>/dev/null)
 
-.PHONY: setup train run chat stop test eval validate clean
+.PHONY: setup train run chat stop test eval bench validate clean
 
 setup: $(STAMP)
 
@@ -44,6 +44,10 @@ test: $(MODEL)
 
 eval: $(MODEL)
 	$(PY) -m cardcare eval
+
+# Action-server latency per banking flow against the sandbox bank (no model needed).
+bench: $(STAMP)
+	$(PY) -m cardcare bench
 
 clean:
 	rm -rf models results .rasa

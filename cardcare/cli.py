@@ -1,4 +1,4 @@
-"""The `cardcare` command: run the stack, chat with it, evaluate the NLU model."""
+"""The `cardcare` command: run the stack, chat with it, evaluate the NLU model, benchmark actions."""
 
 from __future__ import annotations
 
@@ -14,7 +14,10 @@ from cardcare.stack import DEFAULT_MODEL, Stack, StackConfig, StackError
 def _run(args: argparse.Namespace) -> int:
     config = StackConfig(
         rasa_port=args.port, actions_port=args.actions_port, model=Path(args.model),
-        redis_url=os.environ.get("REDIS_URL") or None,
+        redis_url=os.environ.get("REDIS_URL") or None, bank_port=args.bank_port,
+        bank_url=os.environ.get("BANK_URL") or None,
+        bank_api_key=os.environ.get("BANK_API_KEY") or None,
+        bank_database_url=os.environ.get("BANK_DATABASE_URL") or None,
     )
     stores = f"Redis at {config.redis_url}" if config.redis_url else "in memory"
     print(f"Starting CardCare (model {config.model.name}, conversations stored {stores}) ...")
@@ -27,7 +30,10 @@ def _run(args: argparse.Namespace) -> int:
                 f"  Rasa server:    {config.rasa_url}  (REST channel: "
                 f"{config.rasa_url}/webhooks/rest/webhook)\n"
                 f"  Action server:  {config.actions_url}\n"
-                f"  Logs:           {config.log_dir}/\n\n"
+                + (f"  Sandbox bank:   {config.bank_base_url}  (demo cardholders: README; the "
+                   f"codes it texts: {config.bank_base_url}/sandbox/outbox)\n"
+                   if config.sandbox else f"  Bank:           {config.bank_base_url}\n")
+                + f"  Logs:           {config.log_dir}/\n\n"
                 f"Talk to it from another terminal with `make chat`, or `rasa shell`-style:\n"
                 f"  curl -s {config.rasa_url}/webhooks/rest/webhook "
                 f"-d '{{\"sender\":\"me\",\"message\":\"hello\"}}'\n"
@@ -58,6 +64,12 @@ def _eval(args: argparse.Namespace) -> int:
     return evaluate(Path(args.model), Path(args.out))
 
 
+def _bench(args: argparse.Namespace) -> int:
+    from cardcare.bench import main as bench
+
+    return bench(args.runs, Path(args.out))
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `cardcare` command."""
     parser = argparse.ArgumentParser(prog="cardcare", description=__doc__)
@@ -66,6 +78,7 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--port", type=int, default=int(os.environ.get("RASA_PORT", 5005)))
     run.add_argument("--actions-port", type=int,
                      default=int(os.environ.get("ACTIONS_PORT", 5055)))
+    run.add_argument("--bank-port", type=int, default=int(os.environ.get("BANK_PORT", 8090)))
     run.add_argument("--model", default=str(DEFAULT_MODEL))
     run.set_defaults(handler=_run)
     chat = commands.add_parser("chat", help="talk to the running stack in this terminal")
@@ -75,5 +88,9 @@ def main(argv: list[str] | None = None) -> int:
     evaluate.add_argument("--model", default=str(DEFAULT_MODEL))
     evaluate.add_argument("--out", default="results")
     evaluate.set_defaults(handler=_eval)
+    bench = commands.add_parser("bench", help="action-server latency per banking flow")
+    bench.add_argument("--runs", type=int, default=30)
+    bench.add_argument("--out", default="results")
+    bench.set_defaults(handler=_bench)
     args = parser.parse_args(argv)
     return int(args.handler(args))

@@ -1,0 +1,125 @@
+"""The card itself: lost or stolen (block, replacement, then a fraud check), PIN reset, activation."""
+
+from __future__ import annotations
+
+from rasa_sdk.events import EventType, SlotSet
+
+from actions import slots
+from actions.bank import BankRefused
+from actions.flow import BankAction, Context, choose_card, end_flow, is_open
+from actions.formatting import day
+
+
+class ActionLostCard(BankAction):
+    """Blocks the card in the turn it is chosen, then offers a replacement and a fraud check.
+
+    Steps (``awaiting_step``): ``replace`` (yes/no to the address shown), ``address`` (which
+    address, when several), ``fraud_check`` (yes/no: unknown transactions?).
+    """
+
+    action_name = "action_lost_card"
+
+    async def perform(self, ctx: Context) -> list[EventType]:
+        if ctx.tracker.get_slot(slots.AWAITING) == self.name() and ctx.step == "address":
+            address_id = ctx.entity(slots.ADDRESS_ID)
+            if address_id:
+                return await self._replace(ctx, address_id)
+        card = await choose_card(ctx, "lost_card",
+                                 lambda c: c.status in ("active", "frozen", "inactive"))
+        if card is None:
+            return []
+        try:
+            await ctx.client.report_lost_stolen(ctx.token, card.card_id, "lost",
+                                                key=ctx.key("lost", card.card_id))
+        except BankRefused as error:
+            if error.code != "already_in_state":
+                raise
+        ctx.say("utter_card_blocked", last4=card.last4)
+        return [SlotSet(slots.CARD_LAST4, None)] + await self._offer_replacement(ctx, card.card_id)
+
+    async def _offer_replacement(self, ctx: Context, card_id: str) -> list[EventType]:
+        addresses = (await ctx.client.profile(ctx.token)).addresses
+        if not addresses:
+            ctx.say("utter_no_address_on_file")
+            return await self._fraud_question(ctx, card_id)
+        if len(addresses) == 1:
+            ctx.say("utter_confirm_replacement_address", address=addresses[0].masked)
+            return ctx.wait(self.name(), "replace", card_id=card_id,
+                            address_id=addresses[0].address_id)
+        ctx.say("utter_choose_address", buttons=[
+            {"title": a.masked, "payload": f'/lost_card{{"address_id":"{a.address_id}"}}'}
+            for a in addresses])
+        return ctx.wait(self.name(), "address", card_id=card_id)
+
+    async def _replace(self, ctx: Context, address_id: str) -> list[EventType]:
+        card_id = ctx.tracker.get_slot(slots.CARD_ID)
+        try:
+            order = await ctx.client.order_replacement(ctx.token, card_id, address_id,
+                                                       key=ctx.key("replace", card_id))
+        except BankRefused as error:
+            if error.code != "already_in_state":
+                raise
+            ctx.say("utter_replacement_already_ordered")
+        else:
+            ctx.say("utter_replacement_ordered", reference=order.order_reference,
+                    new_last4=order.new_card.last4, address=order.address.masked,
+                    delivery=day(order.estimated_delivery, ctx.language, order.new_card.currency))
+        return await self._fraud_question(ctx, card_id)
+
+    async def _fraud_question(self, ctx: Context, card_id: str) -> list[EventType]:
+        ctx.say("utter_ask_unknown_transactions")
+        return ctx.wait(self.name(), "fraud_check", card_id=card_id)
+
+    async def answer(self, ctx: Context, yes: bool) -> list[EventType]:
+        card_id = ctx.tracker.get_slot(slots.CARD_ID)
+        if ctx.step == "replace":
+            if yes:
+                return await self._replace(ctx, ctx.tracker.get_slot(slots.ADDRESS_ID))
+            ctx.say("utter_replacement_skipped")
+            return await self._fraud_question(ctx, card_id)
+        if ctx.step == "fraud_check" and yes:
+            from actions.fraud import ActionReportFraud  # the fraud flow continues from here
+
+            return end_flow() + await ActionReportFraud(self.client, self.sessions).start(
+                ctx, card_id)
+        ctx.say("utter_lost_card_done")
+        return end_flow()
+
+    async def resume(self, ctx: Context) -> list[EventType]:
+        card_id = ctx.tracker.get_slot(slots.CARD_ID)
+        if ctx.step == "fraud_check":
+            return await self._fraud_question(ctx, card_id)
+        return await self._offer_replacement(ctx, card_id)
+
+
+class ActionChangePin(BankAction):
+    """Starts the bank's secure PIN reset: a link by SMS; a PIN never travels through chat."""
+
+    action_name = "action_change_pin"
+
+    async def perform(self, ctx: Context) -> list[EventType]:
+        card = await choose_card(ctx, "change_pin", is_open)
+        if card is None:
+            return []
+        reset = await ctx.client.start_pin_reset(ctx.token, card.card_id,
+                                                 key=ctx.key("pin", card.card_id))
+        ctx.say("utter_pin_link_sent", last4=card.last4, sent_to=reset.sent_to)
+        return end_flow()
+
+
+class ActionCardActivation(BankAction):
+    """Activates a delivered card; with none waiting, explains how activation works."""
+
+    action_name = "action_card_activation"
+
+    async def perform(self, ctx: Context) -> list[EventType]:
+        inactive = [c for c in await ctx.client.cards(ctx.token) if c.status == "inactive"]
+        if not inactive:
+            ctx.say("utter_no_card_to_activate")
+            return end_flow()
+        card = await choose_card(ctx, "card_activation", lambda c: c.status == "inactive")
+        if card is None:
+            return []
+        await ctx.client.activate(ctx.token, card.card_id, key=ctx.key("activate", card.card_id))
+        ctx.say("utter_card_activated", last4=card.last4)
+        return end_flow()

@@ -1,0 +1,128 @@
+"""Disputing a known merchant's charge: pick the transaction, the reason, confirm, get a reference."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal, InvalidOperation
+
+from rasa_sdk.events import EventType
+
+from actions import slots
+from actions.account import transaction_line
+from actions.bank import models
+from actions.flow import BankAction, Context, end_flow
+from actions.formatting import day, money
+from actions.i18n import response_text
+from actions.periods import date_range
+
+REASONS = ("duplicate", "wrong_amount", "refund_not_received", "cancelled_subscription",
+           "not_received", "fee_reversal", "other")
+# Charges older than this are past most card schemes' dispute window for a chat request.
+DISPUTE_DAYS = 120
+MAX_BUTTONS = 8
+
+
+class ActionDisputeCharge(BankAction):
+    """Steps: ``transaction``, ``reason``, ``confirm``; shows open cases on the way."""
+
+    action_name = "action_dispute_charge"
+
+    async def perform(self, ctx: Context) -> list[EventType]:
+        me = self.name()
+        starting = ctx.tracker.get_slot(slots.AWAITING) != me
+        card_id = await self.flow_card(ctx, "dispute_charge", lambda c: c.status != "inactive")
+        if card_id is None:
+            return []
+        if starting:
+            cases = await self._show_open_cases(ctx)
+            merchant = (ctx.mentioned(slots.MERCHANT) or ctx.said_about(
+                [d.merchant for d in cases], "dispute_charge") or "").casefold()
+            already = [d for d in cases if merchant and merchant in d.merchant.casefold()]
+            if already:  # "Netflix charged me twice" when that is already being looked at
+                ctx.say("utter_dispute_already_open", reference=already[0].reference,
+                        merchant=already[0].merchant)
+                return end_flow()
+        tx_id = ctx.param(me, slots.TRANSACTION_ID)
+        if tx_id is None:
+            candidates = await self._candidates(ctx, card_id)
+            named = ctx.said_about([t.merchant for t in candidates], "dispute_charge")
+            if named and not ctx.mentioned(slots.MERCHANT):
+                candidates = [t for t in candidates if t.merchant == named]
+            if len(candidates) == 1 and (ctx.mentioned(slots.MERCHANT) or named or
+                                         ctx.mentioned(slots.AMOUNT)):
+                tx_id = candidates[0].transaction_id
+            else:
+                return self._ask_transaction(ctx, card_id, candidates)
+        reason = ctx.param(me, slots.DISPUTE_REASON)
+        if reason not in REASONS:
+            ctx.say("utter_choose_dispute_reason", buttons=[
+                {"title": response_text(ctx.domain, f"utter_label_reason_{r}", ctx.language),
+                 "payload": f'/dispute_charge{{"dispute_reason":"{r}"}}'} for r in REASONS])
+            return ctx.wait(me, "reason", card_id=card_id, transaction_id=tx_id)
+        return await self._confirm(ctx, card_id, tx_id, reason)
+
+    async def _show_open_cases(self, ctx: Context) -> list[models.Dispute]:
+        """Lists the cardholder's open cases (the answer to "what about my dispute?")."""
+        cases = [d for d in await ctx.client.disputes(ctx.token)
+                 if d.status in ("open", "investigating")]
+        if cases:
+            ctx.say("utter_open_disputes", cases="\n".join(
+                f"{d.reference} · {d.merchant} · {money(d.amount, d.currency, ctx.language)} · "
+                + response_text(ctx.domain, f"utter_label_status_{d.status}", ctx.language)
+                for d in cases))
+        return cases
+
+    async def _candidates(self, ctx: Context, card_id: str) -> list[models.Transaction]:
+        start, end = date_range(ctx.mentioned(slots.PERIOD), date.today())
+        amount = None
+        try:
+            amount = Decimal(ctx.mentioned(slots.AMOUNT)) if ctx.mentioned(slots.AMOUNT) else None
+        except InvalidOperation:
+            pass
+        found = await ctx.client.transactions(
+            ctx.token, card_id, start=start or date.today() - timedelta(days=DISPUTE_DAYS),
+            end=end, merchant=ctx.mentioned(slots.MERCHANT), amount=amount, limit=50)
+        return [t for t in found if not t.disputed and not t.fraud]
+
+    def _ask_transaction(self, ctx: Context, card_id: str,
+                         candidates: list[models.Transaction]) -> list[EventType]:
+        if not candidates:
+            ctx.say("utter_no_matching_transaction")
+            return end_flow()
+        ctx.say("utter_choose_dispute_transaction", buttons=[
+            {"title": transaction_line(t, ctx.language),
+             "payload": f'/dispute_charge{{"transaction_id":"{t.transaction_id}"}}'}
+            for t in candidates[:MAX_BUTTONS]])
+        return ctx.wait(self.name(), "transaction", card_id=card_id)
+
+    async def _confirm(self, ctx: Context, card_id: str, tx_id: str,
+                       reason: str) -> list[EventType]:
+        card = next(c for c in await ctx.client.cards(ctx.token) if c.card_id == card_id)
+        tx = next((t for t in await ctx.client.transactions(ctx.token, card_id, limit=100)
+                   if t.transaction_id == tx_id), None)
+        if tx is None:
+            ctx.say("utter_no_matching_transaction")
+            return end_flow()
+        ctx.say("utter_confirm_dispute", merchant=tx.merchant,
+                amount=money(tx.amount, tx.currency, ctx.language),
+                date=day(tx.posted_on, ctx.language, tx.currency), last4=card.last4,
+                reason=response_text(ctx.domain, f"utter_label_reason_{reason}", ctx.language))
+        return ctx.wait(self.name(), "confirm", card_id=card_id, transaction_id=tx_id,
+                        dispute_reason=reason)
+
+    async def commit(self, ctx: Context) -> list[EventType]:
+        card_id = ctx.tracker.get_slot(slots.CARD_ID)
+        tx_id = ctx.tracker.get_slot(slots.TRANSACTION_ID)
+        reason = ctx.tracker.get_slot(slots.DISPUTE_REASON)
+        dispute = await ctx.client.create_dispute(ctx.token, card_id, tx_id, reason,
+                                                  key=ctx.key("dispute", tx_id, reason))
+        ctx.say("utter_dispute_opened", reference=dispute.reference, merchant=dispute.merchant,
+                amount=money(dispute.amount, dispute.currency, ctx.language))
+        return end_flow()
+
+    async def resume(self, ctx: Context) -> list[EventType]:
+        if ctx.step == "confirm":
+            return await self._confirm(ctx, ctx.tracker.get_slot(slots.CARD_ID),
+                                       ctx.tracker.get_slot(slots.TRANSACTION_ID),
+                                       ctx.tracker.get_slot(slots.DISPUTE_REASON))
+        return await self.perform(ctx)

@@ -1,0 +1,307 @@
+"""What every banking action shares: the verified session, the bank client, failures, card choice.
+
+A banking action subclasses ``BankAction`` and implements ``perform``.  ``run`` makes sure the
+chat is verified first (starting verification and remembering the request otherwise), and turns
+bank failures into an apology with a way to a human, so that no exception ever escapes to the
+action server (which would echo the whole tracker in its error reply).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from abc import ABC, abstractmethod
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import structlog
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import ActiveLoop, EventType, FollowupAction, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions import slots
+from actions.bank import (
+    BankClient,
+    BankRefused,
+    BankUnavailable,
+    SessionExpired,
+    default_client,
+    idempotency_key,
+    models,
+)
+from actions.sessions import SessionStore, default_store
+
+log = structlog.get_logger(__name__)
+VERIFY_FORM = "verify_form"
+_SUBJECT_ID = re.compile(r"[A-Za-z0-9_.@-]{1,128}")
+
+# Actions that a verification can resume, by name; filled by BankAction subclasses.
+REGISTRY: dict[str, type[BankAction]] = {}
+
+
+def subject_of(tracker: Tracker) -> str:
+    """The chat identity the bank links: ``<channel>:<sender id>``."""
+    channel = re.sub(r"[^a-z]", "", (tracker.get_latest_input_channel() or "rest").lower())
+    sender = tracker.sender_id
+    if not _SUBJECT_ID.fullmatch(sender):
+        sender = hashlib.sha256(sender.encode()).hexdigest()[:32]
+    return f"{channel or 'rest'}:{sender}"
+
+
+@dataclass
+class Context:
+    """One action run: who, in which language, with which collaborators."""
+
+    dispatcher: CollectingDispatcher
+    tracker: Tracker
+    domain: DomainDict
+    client: BankClient
+    sessions: SessionStore
+    token: str = ""
+    events: list[EventType] = field(default_factory=list)
+
+    @property
+    def subject(self) -> str:
+        return subject_of(self.tracker)
+
+    @property
+    def language(self) -> str:
+        return self.tracker.get_slot(slots.LANGUAGE) or "en"
+
+    def key(self, *parts: object) -> str:
+        """Idempotency key of one intended write: the same message retried gives the same key."""
+        message_id = (self.tracker.latest_message or {}).get("message_id") or ""
+        return idempotency_key(self.subject, message_id, *parts)
+
+    def say(self, response: str, **kwargs: Any) -> None:
+        """Sends a domain response (localised by the ``language`` slot)."""
+        self.dispatcher.utter_message(response=response, **kwargs)
+
+    def entity(self, name: str) -> str | None:
+        """The value of an entity in the latest message (not a stale slot)."""
+        for entity in (self.tracker.latest_message or {}).get("entities") or []:
+            if entity.get("entity") == name and entity.get("value") is not None:
+                return str(entity["value"])
+        return None
+
+    def mentioned(self, name: str) -> str | None:
+        """An entity of this message, else of an earlier message of the same request.
+
+        Entity slots are cleared when a flow ends, so what remains was said for this request
+        (before verification or a card choice came in between).
+        """
+        return self.entity(name) or self.tracker.get_slot(name)
+
+    def said_about(self, names: list[str], intent: str) -> str | None:
+        """The name (a merchant, say) that the request's own words contain, if exactly one.
+
+        NLU does not know every merchant; the bank's list does.  The request is the latest
+        user message classified as ``intent``, even if verification came in between.
+        """
+        request = next((e.get("text") or "" for e in reversed(self.tracker.events)
+                        if e.get("event") == "user"
+                        and (e.get("parse_data") or {}).get("intent", {}).get("name") == intent),
+                       "").casefold()
+        found = {n for n in names if n and n.casefold() in request}
+        return found.pop() if len(found) == 1 else None
+
+    def param(self, action: str, name: str) -> str | None:
+        """A flow parameter: from this message, else remembered while ``action`` waits."""
+        value = self.entity(name)
+        if value is None and self.tracker.get_slot(slots.AWAITING) == action:
+            value = self.tracker.get_slot(name)
+        return value
+
+    def wait(self, action: str, step: str, **params: Any) -> list[EventType]:
+        """Events that remember the flow waits at ``step`` with ``params`` collected so far."""
+        return [SlotSet(slots.AWAITING, action), SlotSet(slots.AWAITING_STEP, step),
+                *(SlotSet(name, value) for name, value in params.items())]
+
+    @property
+    def step(self) -> str | None:
+        return self.tracker.get_slot(slots.AWAITING_STEP)
+
+
+def end_flow() -> list[EventType]:
+    """Events that close the active form, if any, and clear a flow's slots."""
+    return [ActiveLoop(None), SlotSet(slots.REQUESTED_SLOT, None),
+            SlotSet(slots.NEEDS_VERIFICATION, False),
+            *(SlotSet(name, None) for name in slots.FLOW)]
+
+
+def offer_human(ctx: Context, response: str, **kwargs: Any) -> list[EventType]:
+    """Apologises with ``response`` and offers a human; ends whatever flow was running."""
+    ctx.say(response, **kwargs)
+    ctx.say("utter_offer_human_after_error")
+    return end_flow()
+
+
+class Collaborators:
+    """The bank client and session store an action uses: its own, or the process-wide ones.
+
+    rasa-sdk builds actions without arguments; tests and the benchmark pass their own.
+    """
+
+    def __init__(self, client: BankClient | None = None,
+                 sessions: SessionStore | None = None) -> None:
+        self.client = client
+        self.sessions = sessions
+
+    def context(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                domain: DomainDict) -> Context:
+        """Builds one run's context."""
+        return Context(dispatcher, tracker, domain, self.client or default_client(),
+                       self.sessions or default_store())
+
+
+class BankAction(Collaborators, Action, ABC):
+    """A banking action that needs a verified cardholder."""
+
+    action_name: str = ""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls.action_name:
+            REGISTRY[cls.action_name] = cls
+
+    def name(self) -> str:
+        """The domain's action name."""
+        return self.action_name
+
+    async def flow_card(self, ctx: Context, intent: str,
+                        usable: Callable[[models.Card], bool]) -> str | None:
+        """The card this flow is about: remembered while it waits, else chosen (None: asked)."""
+        if ctx.tracker.get_slot(slots.AWAITING) == self.name() and \
+                ctx.tracker.get_slot(slots.CARD_ID):
+            return str(ctx.tracker.get_slot(slots.CARD_ID))
+        card = await choose_card(ctx, intent, usable)
+        return card.card_id if card else None
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: DomainDict) -> list[EventType]:
+        """Verifies first if needed, then performs; bank failures become apologies."""
+        return await self.step_with(dispatcher, tracker, domain, self.perform)
+
+    async def step_with(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                        domain: DomainDict,
+                        step: Callable[[Context], Awaitable[list[EventType]]]) -> list[EventType]:
+        """Runs one ``step`` of this flow for a verified chat.
+
+        An unverified or idle-expired chat is asked to verify first (its flow state cleared);
+        afterwards this action is performed from the start.
+        """
+        ctx = self.context(dispatcher, tracker, domain)
+        token = await ctx.sessions.get(ctx.subject)
+        if token is None:
+            events: list[EventType] = []
+            if tracker.get_slot(slots.VERIFICATION) == "verified":
+                # Verified once, idle since: nothing collected then may outlive the session.
+                ctx.say("utter_session_expired")
+                events = [SlotSet(name, None) for name in slots.SENSITIVE]
+            return events + await begin_verification(ctx, self.name())
+        ctx.token = token
+        return await self.guarded(ctx, step)
+
+    async def guarded(self, ctx: Context,
+                      step: Callable[[Context], Awaitable[list[EventType]]] | None = None
+                      ) -> list[EventType]:
+        """``step`` (default ``perform``) with the bank's failures handled alike for every flow."""
+        try:
+            return await (step or self.perform)(ctx)
+        except SessionExpired:
+            await ctx.sessions.drop(ctx.subject)
+            ctx.say("utter_session_expired")
+            events = [SlotSet(name, None) for name in slots.SENSITIVE]
+            return events + await begin_verification(ctx, self.name())
+        except BankUnavailable as error:
+            log.warning("action.bank_unavailable", action=self.name(), error=str(error))
+            return offer_human(ctx, "utter_bank_unavailable")
+        except BankRefused as error:
+            log.warning("action.bank_refused", action=self.name(), code=error.code)
+            return offer_human(ctx, "utter_bank_refused")
+
+    @abstractmethod
+    async def perform(self, ctx: Context) -> list[EventType]:
+        """Does the action for a verified cardholder (``ctx.token`` is set)."""
+
+    async def answer(self, ctx: Context, yes: bool) -> list[EventType]:
+        """The cardholder said yes or no at this flow's ``ctx.step``.
+
+        By default yes confirms at the ``confirm`` step and only repeats the question at a
+        choice step (a "yes" chooses nothing); no cancels.
+        """
+        if not yes:
+            ctx.say("utter_flow_cancelled")
+            return end_flow()
+        if ctx.step == "confirm":
+            return await self.commit(ctx)
+        return await self.resume(ctx)
+
+    async def commit(self, ctx: Context) -> list[EventType]:
+        """Does the confirmed write; flows with a confirmation step override this."""
+        ctx.say("utter_flow_cancelled")
+        return end_flow()
+
+    async def resume(self, ctx: Context) -> list[EventType]:
+        """Asks the waiting question again after a digression (re-runs the step by default)."""
+        return await self.perform(ctx)
+
+
+async def begin_verification(ctx: Context, pending: str | None) -> list[EventType]:
+    """Asks the cardholder to verify, remembering ``pending`` to resume afterwards.
+
+    A chat already linked to a cardholder gets a code straight away; an unlinked one is asked
+    for its phone number or card last 4 and date of birth first.
+    """
+    events: list[EventType] = [SlotSet(slots.NEEDS_VERIFICATION, True),
+                               SlotSet(slots.PENDING_ACTION, pending),
+                               SlotSet(slots.VERIFICATION, None), SlotSet(slots.OTP_CODE, None),
+                               SlotSet(slots.IDENTITY_DETAILS, None)]
+    try:
+        challenge = await ctx.client.start_challenge(ctx.subject, key=ctx.key("reverify"))
+    except BankRefused as error:
+        if error.code == "otp_locked":
+            return offer_human(ctx, "utter_verification_locked",
+                               minutes=max(1, (error.retry_after_s or 60) // 60))
+        ctx.say("utter_verification_needed")
+    except BankUnavailable:
+        return offer_human(ctx, "utter_bank_unavailable")
+    else:
+        ctx.say("utter_verification_needed")
+        events += [SlotSet(slots.CHALLENGE_ID, challenge.challenge_id),
+                   SlotSet(slots.IDENTITY_DETAILS, "linked")]  # see actions.identity.LINKED
+    # The rules start verify_form after a banking action that set needs_verification; the
+    # follow-up does the same where no rule applies (a request resumed after verification).
+    return events + [FollowupAction(VERIFY_FORM)]
+
+
+async def choose_card(ctx: Context, intent: str,
+                      usable: Callable[[models.Card], bool]) -> models.Card | None:
+    """The card the cardholder means, or None after asking them with one button per card.
+
+    The card comes from "ending 4821" in the message (or a button press), else it is the only
+    usable one.  Buttons repeat ``intent`` with the card, so the same action resumes.
+    """
+    cards = [c for c in await ctx.client.cards(ctx.token) if usable(c)]
+    wanted = ctx.entity(slots.CARD_LAST4) or ctx.tracker.get_slot(slots.CARD_LAST4)
+    if wanted:
+        match = [c for c in cards if c.last4 == wanted]
+        if match:
+            return match[0]
+        ctx.say("utter_card_not_found", last4=wanted)
+    elif len(cards) == 1:
+        return cards[0]
+    if not cards:
+        ctx.say("utter_no_usable_card")
+        return None
+    ctx.say("utter_choose_card", buttons=[
+        {"title": f"{c.brand.title()} {c.product} •••• {c.last4}",
+         "payload": f'/{intent}{{"card_last4":"{c.last4}"}}'} for c in cards])
+    return None
+
+
+def is_open(card: models.Card) -> bool:
+    """A card that can still be used or looked at (not permanently blocked)."""
+    return card.status in ("active", "frozen")

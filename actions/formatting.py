@@ -1,0 +1,42 @@
+"""Money and dates in the user's language and the card's currency (Babel), at the edge only."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from babel.dates import format_date as _format_date
+from babel.numbers import format_currency, format_decimal
+
+# Babel locale per conversation language; Traditional Chinese follows the card's market
+# (Hong Kong dollars read as Hong Kong Chinese, everything else as Taiwan's usage).
+_LOCALES = {"en": "en_US", "zh-Hans": "zh_Hans_CN", "zh-Hant": "zh_Hant_TW", "vi": "vi_VN"}
+# Currencies whose cents nobody writes in everyday use in these markets.
+_NO_CENTS = frozenset({"VND", "TWD"})
+
+
+def locale_for(language: str | None, currency: str | None = None) -> str:
+    """The Babel locale for a conversation language (English when unknown)."""
+    if language == "zh-Hant" and currency == "HKD":
+        return "zh_Hant_HK"
+    return _LOCALES.get(language or "en", "en_US")
+
+
+def money(amount: Decimal, currency: str, language: str | None) -> str:
+    """``Decimal("1234.5"), "USD", "en"`` → ``$1,234.50``; VND and TWD without cents."""
+    locale = locale_for(language, currency)
+    if currency in _NO_CENTS:
+        return format_currency(amount, currency, locale=locale, format_type="standard",
+                               currency_digits=False, decimal_quantization=True,
+                               format="¤#,##0" if language != "vi" else "#,##0 ¤")
+    return format_currency(amount, currency, locale=locale)
+
+
+def day(value: date, language: str | None, currency: str | None = None) -> str:
+    """A date in the locale's medium format: ``Dec 13, 2026``, ``2026年12月13日``, ``13 thg 12, 2026``."""
+    return _format_date(value, format="medium", locale=locale_for(language, currency))
+
+
+def number(value: int | Decimal, language: str | None) -> str:
+    """A plain number with the locale's grouping (points, miles)."""
+    return format_decimal(value, locale=locale_for(language))

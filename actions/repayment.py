@@ -1,0 +1,63 @@
+"""Overdue accounts: the overdue amount and the bank's repayment plans, explained calmly."""
+
+from __future__ import annotations
+
+from rasa_sdk.events import EventType
+
+from actions import slots
+from actions.bank import models
+from actions.flow import BankAction, Context, end_flow, is_open
+from actions.formatting import day, money, number
+from actions.i18n import response_text
+
+
+class ActionRepaymentPlan(BankAction):
+    """Steps: ``offer`` (choose a plan), ``confirm``."""
+
+    action_name = "action_repayment_plan"
+
+    async def _overdue(self, ctx: Context) -> list[tuple[models.Card, models.RepaymentOffers]]:
+        found = []
+        for card in await ctx.client.cards(ctx.token):
+            if is_open(card) or card.status == "blocked":
+                offers = await ctx.client.repayment_offers(ctx.token, card.card_id)
+                if offers.offers:
+                    found.append((card, offers))
+        return found
+
+    async def perform(self, ctx: Context) -> list[EventType]:
+        overdue = await self._overdue(ctx)
+        if not overdue:
+            ctx.say("utter_not_overdue")
+            return end_flow()
+        wanted = ctx.param(self.name(), slots.OFFER_ID)
+        for card, offers in overdue:
+            chosen = next((o for o in offers.offers if o.offer_id == wanted), None)
+            if chosen:
+                return self._confirm(ctx, card, offers, chosen)
+        card, offers = overdue[0]
+        fmt = lambda amount: money(amount, offers.currency, ctx.language)  # noqa: E731
+        ctx.say("utter_overdue_explained", last4=card.last4, overdue=fmt(offers.overdue_amount),
+                days=offers.days_past_due)
+        ctx.say("utter_choose_repayment_offer", buttons=[
+            {"title": response_text(ctx.domain, "utter_label_repayment_offer", ctx.language)
+             .format(months=o.months, monthly=fmt(o.monthly_amount),
+                     apr=number(o.apr, ctx.language)),
+             "payload": f'/repayment_plan{{"offer_id":"{o.offer_id}"}}'} for o in offers.offers])
+        return ctx.wait(self.name(), "offer", card_id=card.card_id)
+
+    def _confirm(self, ctx: Context, card: models.Card, offers: models.RepaymentOffers,
+                 offer: models.RepaymentOffer) -> list[EventType]:
+        fmt = lambda amount: money(amount, offers.currency, ctx.language)  # noqa: E731
+        ctx.say("utter_confirm_repayment_plan", last4=card.last4, months=offer.months,
+                monthly=fmt(offer.monthly_amount), total=fmt(offer.total),
+                apr=number(offer.apr, ctx.language))
+        return ctx.wait(self.name(), "confirm", card_id=card.card_id, offer_id=offer.offer_id)
+
+    async def commit(self, ctx: Context) -> list[EventType]:
+        offer_id = ctx.tracker.get_slot(slots.OFFER_ID)
+        plan = await ctx.client.accept_repayment(ctx.token, offer_id, key=ctx.key("repay", offer_id))
+        ctx.say("utter_repayment_plan_accepted", reference=plan.reference, months=plan.months,
+                monthly=money(plan.monthly_amount, plan.currency, ctx.language),
+                first_due=day(plan.first_due_date, ctx.language, plan.currency))
+        return end_flow()

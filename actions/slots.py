@@ -1,0 +1,41 @@
+"""Slot names the banking actions share, defined once (they must match domain.yml)."""
+
+from __future__ import annotations
+
+LANGUAGE = "language"
+REQUESTED_SLOT = "requested_slot"
+# Filled from NLU entities.
+CARD_LAST4 = "card_last4"
+AMOUNT = "amount"
+MONTHS = "months"
+MERCHANT = "merchant"
+PERIOD = "period"
+# Verification.
+NEEDS_VERIFICATION = "needs_verification"  # featurized: rules start verify_form on it
+PENDING_ACTION = "pending_action"  # the banking action to resume once verified
+VERIFICATION = "verification"  # None, "verified", "locked", "unavailable"
+CHALLENGE_ID = "challenge_id"
+IDENTITY_DETAILS = "identity_details"  # only ever holds a marker, never the details
+OTP_CODE = "otp_code"  # only ever holds a marker, never the code
+# A banking flow: the action waiting for an answer, the step it waits at, what it collected.
+AWAITING = "awaiting"
+AWAITING_STEP = "awaiting_step"
+CARD_ID = "card_id"
+TRANSACTION_ID = "transaction_id"
+DISPUTE_REASON = "dispute_reason"
+ADDRESS_ID = "address_id"
+OFFER_ID = "offer_id"
+OPTION_ID = "option_id"
+LIMIT_KIND = "limit_kind"
+AUTOPAY_MODE = "autopay_mode"
+FRAUD_TRANSACTIONS = "fraud_transactions"
+# Set by report_fraud; the handoff router reads it to give the chat priority with a human.
+FRAUD_FOLLOW_UP = "fraud_follow_up"
+
+# What a flow collects; cleared when it ends or is cancelled.
+FLOW = (AWAITING, AWAITING_STEP, CARD_ID, TRANSACTION_ID, DISPUTE_REASON, ADDRESS_ID, OFFER_ID,
+        OPTION_ID, LIMIT_KIND, AUTOPAY_MODE, FRAUD_TRANSACTIONS, CARD_LAST4, AMOUNT, MONTHS,
+        MERCHANT, PERIOD)
+# Cleared when the verified session expires: nothing about the account outlives the
+# 15 minutes for which the cardholder proved who they are.
+SENSITIVE = (*FLOW, PENDING_ACTION, CHALLENGE_ID, IDENTITY_DETAILS, OTP_CODE)

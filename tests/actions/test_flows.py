@@ -1,0 +1,332 @@
+"""Every banking flow, step by step, against the sandbox: what is said and what the bank shows."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from actions.account import ActionCheckBalance, ActionListTransactions, ActionPaymentInfo
+from actions.autopay import ActionAutopay
+from actions.cards import ActionCardActivation, ActionChangePin, ActionLostCard
+from actions.disputes import ActionDisputeCharge
+from actions.fraud import ActionReportFraud
+from actions.installments import ActionInstallment
+from actions.limits import ActionCreditLimit
+from actions.repayment import ActionRepaymentPlan
+from actions.rewards import ActionRewardsPoints
+from actions.router import ActionAffirm, ActionDeny, ActionResumeFlow
+from cardcare.driver import Chat
+from tests.sandbox import CUSTOMERS, Bank
+
+LANGUAGE = {"cus_emma": "en", "cus_wang": "zh-Hans", "cus_chen": "zh-Hant", "cus_wong": "zh-Hant",
+            "cus_lan": "vi", "cus_khoa": "vi"}
+
+
+async def login(bank: Bank, chat: Chat, customer_id: str) -> Chat:
+    """Verifies the chat as a demo cardholder (the sandbox's own OTP path)."""
+    token = await bank.verify(chat.subject, phone="+" + CUSTOMERS[customer_id].phone)
+    await chat.sessions.put(chat.subject, token)
+    chat.slots["language"] = LANGUAGE[customer_id]
+    return chat
+
+
+def buttons(chat: Chat, response: str) -> list[dict[str, Any]]:
+    return chat.last(response)["buttons"]
+
+
+def card(state: dict[str, Any], card_id: str) -> dict[str, Any]:
+    return next(c for c in state["cards"] if c["card_id"] == card_id)
+
+
+@pytest.mark.parametrize("customer_id", sorted(LANGUAGE))
+async def test_reads_in_each_market(bank: Bank, chat: Chat, customer_id: str) -> None:
+    await login(bank, chat, customer_id)
+    await chat.user("balance", "check_balance").run(ActionCheckBalance(chat.client, chat.sessions))
+    balance = chat.last("utter_balance")
+    assert balance["due_date"] and balance["available"]
+    await chat.user("spending", "list_transactions", period="last_month").run(
+        ActionListTransactions(chat.client, chat.sessions))
+    await chat.user("when pay", "payment_info").run(ActionPaymentInfo(chat.client, chat.sessions))
+    names = chat.said()
+    assert "utter_payment_due" in names and "utter_payment_methods" in names
+    assert not {"utter_bank_unavailable", "utter_bank_refused"} & set(names)
+
+
+async def test_transactions_follow_merchant_and_period(bank: Bank, chat: Chat) -> None:
+    await login(bank, chat, "cus_lan")
+    await chat.user("giao dịch grab", "list_transactions", merchant="grab").run(
+        ActionListTransactions(chat.client, chat.sessions))
+    lines = chat.last("utter_transactions")["lines"].splitlines()
+    assert lines and all("Grab" in line for line in lines)
+    assert "₫" in lines[0]
+
+
+async def test_lost_card_blocks_in_one_turn_then_replaces(bank: Bank, chat: Chat) -> None:
+    await login(bank, chat, "cus_emma")
+    await chat.user("I lost my card", "lost_card").run(ActionLostCard(chat.client, chat.sessions))
+    assert [b["payload"] for b in buttons(chat, "utter_choose_card")] == [
+        '/lost_card{"card_last4":"7733"}', '/lost_card{"card_last4":"4821"}']
+    chat.said()
+    await chat.user('/lost_card{"card_last4":"4821"}', "lost_card", card_last4="4821").run(
+        ActionLostCard(chat.client, chat.sessions))
+    assert chat.said() == ["utter_card_blocked", "utter_confirm_replacement_address"]
+    state = await bank.state("cus_emma")
+    assert card(state, "card_emma_visa")["status"] == "blocked"
+    assert card(state, "card_emma_visa")["block_reason"] == "lost"
+    assert card(state, "card_emma_mc")["status"] == "active"
+    affirm = chat.user("yes", "affirm")
+    await affirm.run(ActionAffirm(chat.client, chat.sessions))
+    assert chat.said() == ["utter_replacement_ordered", "utter_ask_unknown_transactions"]
+    state = await bank.state("cus_emma")
+    assert len(state["replacement_orders"]) == 1
+    await chat.user("no", "deny").run(ActionDeny(chat.client, chat.sessions))
+    assert chat.said() == ["utter_lost_card_done"]
+    assert chat.slots["awaiting"] is None and chat.slots["card_id"] is None
+
+
+async def test_lost_card_leads_into_a_fraud_report(bank: Bank, chat: Chat) -> None:
+    await login(bank, chat, "cus_lan")
+    await chat.user("mất thẻ rồi", "lost_card", card_last4="2468").run(
+        ActionLostCard(chat.client, chat.sessions))
+    await chat.user("không", "deny").run(ActionDeny(chat.client, chat.sessions))
+    assert chat.said()[-2:] == ["utter_replacement_skipped", "utter_ask_unknown_transactions"]
+    await chat.user("có", "affirm").run(ActionAffirm(chat.client, chat.sessions))
+    assert chat.said() == ["utter_fraud_reassure", "utter_choose_fraud_transactions"]
+    assert chat.slots["awaiting"] == "action_report_fraud"
+
+
+async def test_fraud_report_blocks_marks_and_flags(bank: Bank, chat: Chat) -> None:
+    await login(bank, chat, "cus_wang")
+    await chat.user("有一笔不是我刷的", "report_fraud").run(
+        ActionReportFraud(chat.client, chat.sessions))
+    offered = buttons(chat, "utter_choose_fraud_transactions")
+    jd = next(b for b in offered if "京东" in b["title"])
+    assert offered[-1]["payload"] == "/affirm"
+    await chat.user(jd["payload"], "report_fraud", transaction_id="tx_wang_up_02").run(
+        ActionReportFraud(chat.client, chat.sessions))
+    assert chat.slots["fraud_transactions"] == ["tx_wang_up_02"]
+    await chat.user("/affirm", "affirm").run(ActionAffirm(chat.client, chat.sessions))
+    confirm = chat.last("utter_confirm_fraud_report")
+    assert confirm["last4"] == "3306" and "京东" in confirm["lines"]
+    assert card(await bank.state("cus_wang"), "card_wang_up")["status"] == "active"  # not yet
+    await chat.user("是的", "affirm").run(ActionAffirm(chat.client, chat.sessions))
+    assert chat.said()[-1] == "utter_fraud_case_opened"
+    assert chat.slots["fraud_follow_up"] is True
+    state = await bank.state("cus_wang")
+    assert card(state, "card_wang_up")["status"] == "blocked"
+    marked = [t["transaction_id"] for t in state["transactions"] if t["fraud"]]
+    assert marked == ["tx_wang_up_02"] and len(state["fraud_cases"]) == 1
+
+
+async def test_installment_is_quoted_confirmed_and_made_once(bank: Bank, chat: Chat) -> None:
+    await login(bank, chat, "cus_emma")
+    await chat.user("split the apple purchase", "installment", merchant="Apple",
+                    card_last4="4821").run(ActionInstallment(chat.client, chat.sessions))
+    tenors = buttons(chat, "utter_choose_tenor")
+    assert [b["payload"] for b in tenors] == [f'/installment{{"months":"{m}"}}'
+                                              for m in (3, 6, 12, 24)]
+    await chat.user("12 months", "inform", months="12").run(
+        ActionInstallment(chat.client, chat.sessions))
+    confirm = chat.last("utter_confirm_installment")
+    assert (confirm["amount"], confirm["last4"], confirm["months"]) == ("$1,299.00", "4821", 12)
+    assert (confirm["fee"], confirm["apr"], confirm["monthly"]) == ("$77.94", "11.08", "$114.75")
+    yes = chat.user("yes", "affirm")
+    tracker_before = dict(chat.slots)
+    await yes.run(ActionAffirm(chat.client, chat.sessions))
+    assert chat.said()[-1] == "utter_installment_created"
+    # The same message delivered again (a retry) must not create a second plan.
+    chat.slots = tracker_before
+    await yes.run(ActionAffirm(chat.client, chat.sessions))
+    plans = (await bank.state("cus_emma"))["installment_plans"]
+    assert len(plans) == 1 and plans[0]["source"] == "tx_emma_visa_07"
+    assert plans[0]["fee"] == 7794 and plans[0]["tenor_months"] == 12
+
+
+async def test_a_flow_can_be_cancelled_and_changes_nothing(bank: Bank, chat: Chat) -> None:
+    await login(bank, chat, "cus_chen")
+    await chat.user("分期", "installment", transaction_id="tx_chen_visa_03", months="6").run(
+        ActionInstallment(chat.client, chat.sessions))
+    assert chat.said() == ["utter_confirm_installment"]
+    await chat.user("算了", "deny").run(ActionDeny(chat.client, chat.sessions))
+    assert chat.said() == ["utter_flow_cancelled"]
+    assert (await bank.state("cus_chen"))["installment_plans"] == []
+
+
+async def test_a_digression_resumes_the_waiting_question(bank: Bank, chat: Chat) -> None:
+    await login(bank, chat, "cus_chen")
+    await chat.user("分期", "installment", transaction_id="tx_chen_visa_03", months="6").run(
+        ActionInstallment(chat.client, chat.sessions))
+    chat.said()
+    await chat.user("年費多少", "fees_interest").run(ActionResumeFlow(chat.client, chat.sessions))
+    assert chat.said() == ["utter_confirm_installment"]
+    await chat.user("好", "affirm").run(ActionAffirm(chat.client, chat.sessions))
+    assert chat.said() == ["utter_installment_created"]
+
+
+async def test_dispute_finds_the_charge_and_shows_open_cases(bank: Bank, chat: Chat) -> None:
+    await login(bank, chat, "cus_emma")
+    await chat.user("amazon charged me twice", "dispute_charge", merchant="Amazon",
+                    card_last4="4821").run(ActionDisputeCharge(chat.client, chat.sessions))
+    assert "DSP-100001" in chat.last("utter_open_disputes")["cases"]
+    assert chat.said() == ["utter_open_disputes", "utter_choose_dispute_reason"]
+    await chat.user("/dispute_charge", "dispute_charge", dispute_reason="duplicate").run(
+        ActionDisputeCharge(chat.client, chat.sessions))
+    confirm = chat.last("utter_confirm_dispute")
+    assert (confirm["merchant"], confirm["amount"], confirm["last4"]) == ("Amazon", "$129.99", "4821")
+    await chat.user("yes", "affirm").run(ActionAffirm(chat.client, chat.sessions))
+    assert chat.said()[-1] == "utter_dispute_opened"
+    disputes = (await bank.state("cus_emma"))["disputes"]
+    assert sorted(d["transaction_id"] for d in disputes) == ["tx_emma_visa_02", "tx_emma_visa_06"]
+
+
+async def test_repayment_plan_for_an_overdue_account(bank: Bank, chat: Chat) -> None:
+    await login(bank, chat, "cus_khoa")
+    await chat.user("không trả nổi", "repayment_plan").run(
+        ActionRepaymentPlan(chat.client, chat.sessions))
+    assert chat.last("utter_overdue_explained")["days"] == 45
+    offer = buttons(chat, "utter_choose_repayment_offer")[1]
+    await chat.user(offer["payload"], "repayment_plan", offer_id="card_khoa_mc.6").run(
+        ActionRepaymentPlan(chat.client, chat.sessions))
+    assert chat.last("utter_confirm_repayment_plan")["months"] == 6
+    await chat.user("đồng ý", "affirm").run(ActionAffirm(chat.client, chat.sessions))
+    assert chat.said()[-1] == "utter_repayment_plan_accepted"
+    assert len((await bank.state("cus_khoa"))["repayment_plans"]) == 1
+
+
+async def test_repayment_plan_when_not_overdue(bank: Bank, chat: Chat) -> None:
+    await login(bank, chat, "cus_emma")
+    await chat.user("I can't pay", "repayment_plan").run(
+        ActionRepaymentPlan(chat.client, chat.sessions))
+    assert chat.said() == ["utter_not_overdue"]
+
+
+async def test_pin_reset_sends_a_link_never_asks_for_a_pin(bank: Bank, chat: Chat) -> None:
+    await login(bank, chat, "cus_wong")
+    await chat.user("改密碼", "change_pin").run(ActionChangePin(chat.client, chat.sessions))
+    assert chat.said() == ["utter_pin_link_sent"]
+    assert any(m["kind"] == "pin_link" for m in await bank.outbox(chat.subject))
+
+
+async def test_activation_of_the_delivered_card(bank: Bank, chat: Chat) -> None:
+    await login(bank, chat, "cus_lan")
+    await chat.user("kích hoạt thẻ", "card_activation").run(
+        ActionCardActivation(chat.client, chat.sessions))
+    assert chat.said() == ["utter_card_activated"]
+    assert card(await bank.state("cus_lan"), "card_lan_new")["status"] == "active"
+
+
+async def test_temporary_limit_increase(bank: Bank, chat: Chat) -> None:
+    await login(bank, chat, "cus_emma")
+    await chat.user("raise my limit to 10000", "credit_limit", amount="10000",
+                    card_last4="4821").run(ActionCreditLimit(chat.client, chat.sessions))
+    kinds = buttons(chat, "utter_choose_limit_kind")
+    assert '"limit_kind":"temporary"' in kinds[1]["payload"]
+    await chat.user(kinds[1]["payload"], "credit_limit", limit_kind="temporary",
+                    card_last4="4821").run(ActionCreditLimit(chat.client, chat.sessions))
+    assert chat.last("utter_confirm_limit_request")["amount"] == "$10,000.00"
+    await chat.user("yes", "affirm").run(ActionAffirm(chat.client, chat.sessions))
+    assert chat.said()[-1] == "utter_limit_approved"
+    assert card(await bank.state("cus_emma"), "card_emma_visa")["temporary_limit"] == 1000000
+
+
+async def test_rewards_redemption(bank: Bank, chat: Chat) -> None:
+    await login(bank, chat, "cus_wang")
+    await chat.user("积分", "rewards_points").run(ActionRewardsPoints(chat.client, chat.sessions))
+    options = buttons(chat, "utter_rewards_balance")
+    assert any("航空里程" in b["title"] for b in options)
+    await chat.user("/rewards_points", "rewards_points", option_id="air_miles").run(
+        ActionRewardsPoints(chat.client, chat.sessions))
+    await chat.user("确认", "affirm").run(ActionAffirm(chat.client, chat.sessions))
+    assert chat.said()[-1] == "utter_redeemed"
+    assert (await bank.state("cus_wang"))["reward_points"] == 126000 - 10000
+
+
+async def test_autopay_set_up(bank: Bank, chat: Chat) -> None:
+    await login(bank, chat, "cus_chen")
+    await chat.user("自動扣繳", "autopay").run(ActionAutopay(chat.client, chat.sessions))
+    assert chat.said() == ["utter_autopay_off"]
+    await chat.user("/autopay", "autopay", autopay_mode="full", card_last4="5512").run(
+        ActionAutopay(chat.client, chat.sessions))
+    assert chat.said() == ["utter_confirm_autopay"]
+    await chat.user("好", "affirm").run(ActionAffirm(chat.client, chat.sessions))
+    assert chat.said() == ["utter_autopay_set"]
+    chen = card(await bank.state("cus_chen"), "card_chen_visa")
+    assert (chen["autopay_account"], chen["autopay_mode"]) == ("fa_chen", "full")
+
+
+async def test_bank_down_gets_an_apology_and_a_human(bank: Bank, chat: Chat) -> None:
+    await login(bank, chat, "cus_emma")
+    await bank.page("POST", "/sandbox/faults", json={"path": "/v1/cards", "count": 10,
+                                                     "status": 503})
+    await chat.user("I lost my card", "lost_card", card_last4="4821").run(
+        ActionLostCard(chat.client, chat.sessions))
+    assert chat.said() == ["utter_bank_unavailable", "utter_offer_human_after_error"]
+    assert card(await bank.state("cus_emma"), "card_emma_visa")["status"] == "active"
+
+
+async def test_slow_bank_gets_an_apology_not_a_hang(bank: Bank, chat: Chat) -> None:
+    await login(bank, chat, "cus_emma")
+    await bank.page("POST", "/sandbox/faults", json={"path": "/v1/cards", "count": 10,
+                                                     "delay_s": 2})
+    await chat.user("balance", "check_balance").run(ActionCheckBalance(chat.client, chat.sessions))
+    assert chat.said() == ["utter_bank_unavailable", "utter_offer_human_after_error"]
+
+
+async def test_failed_write_leaves_no_half_done_state(bank: Bank, chat: Chat) -> None:
+    await login(bank, chat, "cus_chen")
+    await chat.user("分期", "installment", transaction_id="tx_chen_visa_03", months="6").run(
+        ActionInstallment(chat.client, chat.sessions))
+    await bank.page("POST", "/sandbox/faults", json={
+        "path": "/v1/cards/card_chen_visa/installments", "count": 5, "status": 500})
+    await chat.user("好", "affirm").run(ActionAffirm(chat.client, chat.sessions))
+    assert chat.said()[-2:] == ["utter_bank_unavailable", "utter_offer_human_after_error"]
+    assert (await bank.state("cus_chen"))["installment_plans"] == []
+    assert chat.slots["awaiting"] is None
+
+
+async def test_bank_session_expiry_asks_to_verify_again(bank: Bank, chat: Chat) -> None:
+    await login(bank, chat, "cus_emma")
+    await chat.sessions.put(chat.subject, "not-a-valid-token")
+    events = await chat.user("balance", "check_balance").run(
+        ActionCheckBalance(chat.client, chat.sessions))
+    assert chat.said() == ["utter_session_expired", "utter_verification_needed"]
+    assert {"event": "followup", "name": "verify_form", "timestamp": None} in events
+
+
+async def test_a_charge_already_disputed_gets_its_case_not_a_second_one(bank: Bank, chat: Chat):
+    await login(bank, chat, "cus_emma")
+    await chat.user("netflix charged me twice", "dispute_charge", merchant="Netflix",
+                    card_last4="4821").run(ActionDisputeCharge(chat.client, chat.sessions))
+    assert chat.said() == ["utter_open_disputes", "utter_dispute_already_open"]
+    assert len((await bank.state("cus_emma"))["disputes"]) == 1
+
+
+async def test_a_merchant_nlu_does_not_know_is_found_in_the_request(bank: Bank, chat: Chat):
+    await login(bank, chat, "cus_wang")
+    await chat.user("华为商城那笔想分12期", "installment", months="12").run(
+        ActionInstallment(chat.client, chat.sessions))
+    confirm = chat.last("utter_confirm_installment")  # no item or tenor question needed
+    assert (confirm["amount"], confirm["months"]) == ("¥5,999.00", 12)
+
+
+async def test_yes_at_a_choice_asks_again_instead_of_cancelling(bank: Bank, chat: Chat):
+    await login(bank, chat, "cus_wang")
+    await chat.user("我想分期", "installment").run(ActionInstallment(chat.client, chat.sessions))
+    assert chat.said() == ["utter_choose_installment_item"]
+    await chat.user("好的", "affirm").run(ActionAffirm(chat.client, chat.sessions))
+    assert chat.said() == ["utter_choose_installment_item"]
+
+
+async def test_a_lost_card_interrupts_any_flow_and_blocks_at_once(bank: Bank, chat: Chat):
+    await login(bank, chat, "cus_chen")
+    await chat.user("分期", "installment", transaction_id="tx_chen_visa_03", months="6").run(
+        ActionInstallment(chat.client, chat.sessions))
+    assert chat.slots["awaiting"] == "action_installment"
+    await chat.user("等等，我的卡不見了！", "lost_card").run(
+        ActionLostCard(chat.client, chat.sessions))
+    assert chat.said()[-2:] == ["utter_card_blocked", "utter_confirm_replacement_address"]
+    assert chat.slots["awaiting"] == "action_lost_card"
+    state = await bank.state("cus_chen")
+    assert card(state, "card_chen_visa")["status"] == "blocked"
+    assert state["installment_plans"] == []
