@@ -256,6 +256,10 @@ def main(runs: int, out: Path) -> int:
     """Runs the benchmark, prints the table and writes it to ``out``/bench.txt."""
     import logging
 
+    import structlog
+
+    # The client logs every bank call at debug; the benchmark prints only its table.
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
     logging.getLogger().setLevel(logging.WARNING)
     results = asyncio.run(bench(runs))
     text = report(results, runs)
