@@ -28,7 +28,8 @@ class ActionCreditLimit(BankAction):
             return []
         limits = await ctx.client.credit_limit(ctx.token, card.card_id)
         fmt = lambda amount: money(amount, limits.currency, ctx.language)  # noqa: E731
-        raw = ctx.param(me, slots.AMOUNT)
+        # The amount may have come with the request, before verification or the card choice.
+        raw = ctx.param(me, slots.AMOUNT) or ctx.mentioned(slots.AMOUNT)
         try:
             wanted = Decimal(raw) if raw else None
         except InvalidOperation:

@@ -82,8 +82,10 @@ class User:
 
     def heard(self, response: str) -> bool:
         """Whether the bot's last answer contains ``response`` in the user's language."""
-        wanted = response_text(self.domain, response, self.language).split("{")[0].strip()
-        return any(wanted in m.get("text", "") for m in self.last)
+        # The template with each placeholder matching whatever data filled it.
+        template = response_text(self.domain, response, self.language)
+        pattern = "(.+?)".join(re.escape(part) for part in re.split(r"\{[^}]*\}", template))
+        return any(re.fullmatch(pattern, m.get("text") or "", re.S) for m in self.last)
 
     def taps(self, fragment: str) -> list[str]:
         """Taps the button whose payload contains ``fragment``."""
