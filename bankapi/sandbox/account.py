@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bankapi.sandbox import localized, schema
 from bankapi.sandbox.cards import address_json
-from bankapi.sandbox.context import body, caller, db, now, own_card
+from bankapi.sandbox.context import body, caller, db, now, own_card, owned
 from bankapi.sandbox.errors import BankError
 from bankapi.sandbox.money import from_api, to_api
 
@@ -149,11 +149,8 @@ async def set_autopay(request: web.Request) -> web.Response:
     card, conn = await own_card(request, who), db(request)
     if card.status == "blocked":
         raise BankError(409, "card_blocked", "card is blocked")
-    account = (await conn.execute(select(schema.funding_accounts).where(
-        schema.funding_accounts.c.funding_account_id == document["funding_account_id"],
-        schema.funding_accounts.c.customer_id == who.customer_id))).first()
-    if account is None:
-        raise BankError(404, "not_found", "no such funding account")
+    account = await owned(conn, schema.funding_accounts, "funding_account_id",
+                          document["funding_account_id"], who.customer_id, "funding account")
     await conn.execute(schema.cards.update().where(schema.cards.c.card_id == card.card_id)
                        .values(autopay_account=account.funding_account_id,
                                autopay_mode=document["mode"]))

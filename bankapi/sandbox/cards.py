@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Row
 
 from bankapi.sandbox import schema
-from bankapi.sandbox.context import body, caller, db, now, own_card
+from bankapi.sandbox.context import body, caller, db, now, own_card, owned
 from bankapi.sandbox.errors import BankError
 
 # Business days a replacement card takes to arrive in the sandbox's markets.
@@ -90,11 +90,8 @@ async def order_replacement(request: web.Request) -> web.Response:
         raise BankError(409, "card_not_active", "only a blocked card is replaced")
     if card.replaced_by:
         raise BankError(409, "already_in_state", "a replacement is already ordered")
-    address = (await conn.execute(select(schema.addresses).where(
-        schema.addresses.c.address_id == document["address_id"],
-        schema.addresses.c.customer_id == who.customer_id))).first()
-    if address is None:
-        raise BankError(404, "not_found", "no such address")
+    address = await owned(conn, schema.addresses, "address_id", document["address_id"],
+                          who.customer_id, "address")
     new_id = f"{card.card_id}_r{secrets.token_hex(3)}"
     values = dict(card._mapping)
     # The new card starts clean: what is owed stays on the blocked card's statement.

@@ -105,6 +105,20 @@ async def caller(request: web.Request) -> Caller:
     return Caller(row.customer_id, row.subject)
 
 
+async def owned(conn: AsyncConnection, table: Any, key: str, value: object, customer_id: str,
+                what: str) -> Row:
+    """The caller's row of ``table`` whose ``key`` column is ``value``.
+
+    Raises:
+        BankError: ``not_found`` when it does not exist or belongs to someone else.
+    """
+    row = (await conn.execute(select(table).where(
+        table.c[key] == value, table.c.customer_id == customer_id))).first()
+    if row is None:
+        raise BankError(404, "not_found", f"no such {what}")
+    return row
+
+
 async def own_card(request: web.Request, who: Caller, card_id: str | None = None) -> Row:
     """The caller's card from the path (or ``card_id``).
 
@@ -113,10 +127,4 @@ async def own_card(request: web.Request, who: Caller, card_id: str | None = None
     """
     if card_id is None:
         card_id = request.match_info["card_id"]
-    row = (await db(request).execute(
-        select(schema.cards).where(schema.cards.c.card_id == card_id,
-                                   schema.cards.c.customer_id == who.customer_id)
-    )).first()
-    if row is None:
-        raise BankError(404, "not_found", "no such card")
-    return row
+    return await owned(db(request), schema.cards, "card_id", card_id, who.customer_id, "card")
