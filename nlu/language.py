@@ -46,8 +46,12 @@ _VIETNAMESE_LETTER = regex.compile(
     r"[ăâđêôơưĂÂĐÊÔƠƯ]|[aeiouyAEIOUY][\u0300\u0301\u0303\u0309\u0323]"
 )
 # Particles and words only written Cantonese uses; any of them makes a message Hong Kong
-# Traditional even when every other character is shared with Simplified.
-_CANTONESE = regex.compile(r"[嘅咗唔冇喺佢啲嘢咩嗰哋乜攞噉嚟嘞啱㗎喎囉哂]|點解|幾多|點樣|係咪|邊度")
+# Traditional even when every other character is shared with Simplified: 咁 ("so"), 喇, the
+# greeting 早晨, sentence-final 先 ("我走先"), 蚊 for dollars ("800蚊"), and 晒 ("all") in its
+# set phrases (Mandarin chat uses 晒 for "show off", so not alone).
+_CANTONESE = regex.compile(
+    r"[嘅咗唔冇喺佢啲嘢咩嗰哋乜攞噉嚟嘞啱㗎喎囉哂咁喇]|點解|幾多|點樣|係咪|邊度|早晨|走先"
+    r"|(?:該|该|擾|扰|謝|谢)晒|\d\s*蚊")
 # Written in both scripts' shared characters but regional: Taiwan's 妳/喔/唷 and place-bound
 # services, against mainland 咋/哈喽.  Weaker than script evidence, stronger than statistics.
 _TAIWAN_HONG_KONG = regex.compile(r"[妳喔唷]|捷運|悠遊卡|八達通|好市多|全聯|蝦皮")

@@ -23,6 +23,15 @@ def models() -> LanguageModels:
         ("想問下幾時找數", "zh-Hant"),
         ("請問帳單怎麼繳", "zh-Hant"),
         ("double charge咗 Foodpanda", "zh-Hant"),
+        # Cantonese written only in characters both scripts share is still Hong Kong's.
+        ("好喇 唔使喇", "zh-Hant"),
+        ("咁我聽日再搵你", "zh-Hant"),
+        ("早晨 想查下張卡", "zh-Hant"),
+        ("收咗我300蚊", "zh-Hant"),
+        ("多謝晒", "zh-Hant"),
+        ("我走先 拜拜", "zh-Hant"),
+        # ...while Mandarin's 晒 ("show off") is not Cantonese.
+        ("看到有人晒这张卡的权益", "zh-Hans"),
         ("thẻ visa bị khóa", "vi"),
         ("12 tháng", "vi"),
     ],
