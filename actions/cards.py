@@ -13,8 +13,9 @@ from actions.formatting import day
 class ActionLostCard(BankAction):
     """Blocks the card in the turn it is chosen, then offers a replacement and a fraud check.
 
-    Steps (``awaiting_step``): ``replace`` (yes/no to the address shown), ``address`` (which
-    address, when several), ``fraud_check`` (yes/no: unknown transactions?).
+    Steps (``awaiting_step``): ``confirm_block`` (only for a card already frozen), ``replace``
+    (yes/no to the address shown), ``address`` (which address, when several), ``fraud_check``
+    (yes/no: unknown transactions?).
     """
 
     action_name = "action_lost_card"
@@ -28,14 +29,22 @@ class ActionLostCard(BankAction):
                                  lambda c: c.status in ("active", "frozen", "inactive"))
         if card is None:
             return []
+        if card.status == "frozen":
+            # "My card is locked" reads like "lock my card": a card that is only frozen is
+            # blocked for good only when the cardholder says it is lost.
+            ctx.say("utter_confirm_block_frozen", last4=card.last4)
+            return ctx.wait(self.name(), "confirm_block", card_id=card.card_id)
+        return await self._block(ctx, card.card_id, card.last4)
+
+    async def _block(self, ctx: Context, card_id: str, last4: str) -> list[EventType]:
         try:
-            await ctx.client.report_lost_stolen(ctx.token, card.card_id, "lost",
-                                                key=ctx.key("lost", card.card_id))
+            await ctx.client.report_lost_stolen(ctx.token, card_id, "lost",
+                                                key=ctx.key("lost", card_id))
         except BankRefused as error:
             if error.code != "already_in_state":
                 raise
-        ctx.say("utter_card_blocked", last4=card.last4)
-        return [SlotSet(slots.CARD_LAST4, None)] + await self._offer_replacement(ctx, card.card_id)
+        ctx.say("utter_card_blocked", last4=last4)
+        return [SlotSet(slots.CARD_LAST4, None)] + await self._offer_replacement(ctx, card_id)
 
     async def _offer_replacement(self, ctx: Context, card_id: str) -> list[EventType]:
         addresses = (await ctx.client.profile(ctx.token)).addresses
@@ -72,6 +81,11 @@ class ActionLostCard(BankAction):
 
     async def answer(self, ctx: Context, yes: bool) -> list[EventType]:
         card_id = ctx.tracker.get_slot(slots.CARD_ID)
+        if ctx.step == "confirm_block":
+            if not yes:
+                return await super().answer(ctx, yes)
+            card = next(c for c in await ctx.client.cards(ctx.token) if c.card_id == card_id)
+            return await self._block(ctx, card.card_id, card.last4)
         if ctx.step == "replace":
             if yes:
                 return await self._replace(ctx, ctx.tracker.get_slot(slots.ADDRESS_ID))
@@ -87,6 +101,8 @@ class ActionLostCard(BankAction):
 
     async def resume(self, ctx: Context) -> list[EventType]:
         card_id = ctx.tracker.get_slot(slots.CARD_ID)
+        if ctx.step == "confirm_block":
+            return await self.perform(ctx)
         if ctx.step == "fraud_check":
             return await self._fraud_question(ctx, card_id)
         return await self._offer_replacement(ctx, card_id)

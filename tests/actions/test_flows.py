@@ -330,3 +330,20 @@ async def test_a_lost_card_interrupts_any_flow_and_blocks_at_once(bank: Bank, ch
     state = await bank.state("cus_chen")
     assert card(state, "card_chen_visa")["status"] == "blocked"
     assert state["installment_plans"] == []
+
+
+async def test_a_frozen_card_is_blocked_for_good_only_when_said_lost(bank: Bank, chat: Chat):
+    # "my card is locked" is read as lost_card; a frozen card is not blocked without a yes.
+    token = await bank.login("cus_chen")
+    await bank.call("POST", "/cards/card_chen_visa/freeze", token=token)
+    await login(bank, chat, "cus_chen")
+    await chat.user("我的卡被鎖了", "lost_card").run(ActionLostCard(chat.client, chat.sessions))
+    assert chat.said() == ["utter_confirm_block_frozen"]
+    assert card(await bank.state("cus_chen"), "card_chen_visa")["status"] == "frozen"
+    await chat.user("不用", "deny").run(ActionDeny(chat.client, chat.sessions))
+    assert chat.said() == ["utter_flow_cancelled"]
+    assert card(await bank.state("cus_chen"), "card_chen_visa")["status"] == "frozen"
+    await chat.user("我的卡不見了", "lost_card").run(ActionLostCard(chat.client, chat.sessions))
+    await chat.user("是的", "affirm").run(ActionAffirm(chat.client, chat.sessions))
+    assert chat.said()[-2:] == ["utter_card_blocked", "utter_confirm_replacement_address"]
+    assert card(await bank.state("cus_chen"), "card_chen_visa")["status"] == "blocked"
