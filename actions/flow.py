@@ -124,11 +124,15 @@ class Context:
         return self.tracker.get_slot(slots.AWAITING_STEP)
 
 
+def clear(*names: str) -> list[EventType]:
+    """Events that empty the named slots."""
+    return [SlotSet(name, None) for name in names]
+
+
 def end_flow() -> list[EventType]:
     """Events that close the active form, if any, and clear a flow's slots."""
     return [ActiveLoop(None), SlotSet(slots.REQUESTED_SLOT, None),
-            SlotSet(slots.NEEDS_VERIFICATION, False),
-            *(SlotSet(name, None) for name in slots.FLOW)]
+            SlotSet(slots.NEEDS_VERIFICATION, False), *clear(*slots.FLOW)]
 
 
 def offer_human(ctx: Context, response: str, **kwargs: Any) -> list[EventType]:
@@ -195,12 +199,10 @@ class BankAction(Collaborators, Action, ABC):
         ctx = self.context(dispatcher, tracker, domain)
         token = await ctx.sessions.get(ctx.subject)
         if token is None:
-            events: list[EventType] = []
             if tracker.get_slot(slots.VERIFICATION) == "verified":
                 # Verified once, idle since: nothing collected then may outlive the session.
-                ctx.say("utter_session_expired")
-                events = [SlotSet(name, None) for name in slots.SENSITIVE]
-            return events + await begin_verification(ctx, self.name())
+                return await self._expired(ctx)
+            return await begin_verification(ctx, self.name())
         ctx.token = token
         return await self.guarded(ctx, step)
 
@@ -212,15 +214,18 @@ class BankAction(Collaborators, Action, ABC):
             return await (step or self.perform)(ctx)
         except SessionExpired:
             await ctx.sessions.drop(ctx.subject)
-            ctx.say("utter_session_expired")
-            events = [SlotSet(name, None) for name in slots.SENSITIVE]
-            return events + await begin_verification(ctx, self.name())
+            return await self._expired(ctx)
         except BankUnavailable as error:
             log.warning("action.bank_unavailable", action=self.name(), error=str(error))
             return offer_human(ctx, "utter_bank_unavailable")
         except BankRefused as error:
             log.warning("action.bank_refused", action=self.name(), code=error.code)
             return offer_human(ctx, "utter_bank_refused")
+
+    async def _expired(self, ctx: Context) -> list[EventType]:
+        """The verified session ended: say so, forget the account data, verify again."""
+        ctx.say("utter_session_expired")
+        return clear(*slots.SENSITIVE) + await begin_verification(ctx, self.name())
 
     @abstractmethod
     async def perform(self, ctx: Context) -> list[EventType]:

@@ -17,7 +17,7 @@ from rasa_sdk.types import DomainDict
 
 from actions import slots
 from actions.bank import BankRefused, BankUnavailable
-from actions.flow import REGISTRY, Collaborators, end_flow, offer_human
+from actions.flow import REGISTRY, Collaborators, clear, end_flow, offer_human
 from actions.identity_details import parse_code, parse_identity
 
 VERIFIED, LOCKED, UNAVAILABLE = "verified", "locked", "unavailable"
@@ -125,9 +125,7 @@ class ActionVerificationDone(Collaborators, Action):
         """Resumes the pending banking action in this same turn."""
         ctx = self.context(dispatcher, tracker, domain)
         outcome = tracker.get_slot(slots.VERIFICATION)
-        reset = [SlotSet(slots.IDENTITY_DETAILS, None), SlotSet(slots.OTP_CODE, None),
-                 SlotSet(slots.CHALLENGE_ID, None), SlotSet(slots.PENDING_ACTION, None),
-                 SlotSet(slots.NEEDS_VERIFICATION, False)]
+        reset = [*clear(*slots.VERIFYING), SlotSet(slots.NEEDS_VERIFICATION, False)]
         if outcome == LOCKED:
             return reset + offer_human(ctx, "utter_verification_failed")
         token = await ctx.sessions.get(ctx.subject) if outcome == VERIFIED else None
@@ -153,6 +151,4 @@ class ActionCancelFlow(Action):
                   domain: DomainDict) -> list[EventType]:
         """Deactivates the form and clears what it collected."""
         dispatcher.utter_message(response="utter_flow_cancelled")
-        return end_flow() + [SlotSet(slots.PENDING_ACTION, None),
-                             SlotSet(slots.IDENTITY_DETAILS, None), SlotSet(slots.OTP_CODE, None),
-                             SlotSet(slots.CHALLENGE_ID, None)]
+        return end_flow() + clear(*slots.VERIFYING)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from decimal import Decimal, InvalidOperation
 
 from rasa_sdk.events import EventType
@@ -49,14 +51,17 @@ class ActionInstallment(BankAction):
         if tenor not in item.tenors:
             if tenor is not None:
                 ctx.say("utter_tenor_not_offered", months=tenor)
-            buttons = []
-            for t in item.tenors:
-                q = await ctx.client.quote_installment(ctx.token, card_id, item.transaction_id, t)
-                buttons.append({"title": response_text(ctx.domain, "utter_label_tenor", ctx.language)
-                                .format(months=t, monthly=money(q.monthly_amount, q.currency,
-                                                                ctx.language),
-                                        fee=money(q.fee, q.currency, ctx.language)),
-                                "payload": f'/installment{{"months":"{t}"}}'})
+            # One quote per tenor, asked together: the bank prices each tenor on its own.
+            quotes = await asyncio.gather(*(
+                ctx.client.quote_installment(ctx.token, card_id, item.transaction_id, t)
+                for t in item.tenors))
+            label = response_text(ctx.domain, "utter_label_tenor", ctx.language)
+            buttons = [{"title": label.format(
+                            months=q.tenor_months,
+                            monthly=money(q.monthly_amount, q.currency, ctx.language),
+                            fee=money(q.fee, q.currency, ctx.language)),
+                        "payload": f'/installment{{"months":"{q.tenor_months}"}}'}
+                       for q in quotes]
             ctx.say("utter_choose_tenor", item=_item_label(ctx, item), buttons=buttons)
             return ctx.wait(me, "tenor", card_id=card_id, transaction_id=item_id, months=None)
         return await self._confirm(ctx, card_id, item_id, tenor)

@@ -32,10 +32,12 @@ FRAUD_TRANSACTIONS = "fraud_transactions"
 # Set by report_fraud; the handoff router reads it to give the chat priority with a human.
 FRAUD_FOLLOW_UP = "fraud_follow_up"
 
+# What a verification in progress holds; cleared when it ends, however it ends.
+VERIFYING = (PENDING_ACTION, CHALLENGE_ID, IDENTITY_DETAILS, OTP_CODE)
 # What a flow collects; cleared when it ends or is cancelled.
 FLOW = (AWAITING, AWAITING_STEP, CARD_ID, TRANSACTION_ID, DISPUTE_REASON, ADDRESS_ID, OFFER_ID,
         OPTION_ID, LIMIT_KIND, AUTOPAY_MODE, FRAUD_TRANSACTIONS, CARD_LAST4, AMOUNT, MONTHS,
         MERCHANT, PERIOD)
 # Cleared when the verified session expires: nothing about the account outlives the
 # 15 minutes for which the cardholder proved who they are.
-SENSITIVE = (*FLOW, PENDING_ACTION, CHALLENGE_ID, IDENTITY_DETAILS, OTP_CODE)
+SENSITIVE = (*FLOW, *VERIFYING)
