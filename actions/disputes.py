@@ -29,10 +29,10 @@ class ActionDisputeCharge(BankAction):
 
     async def perform(self, ctx: Context) -> list[EventType]:
         me = self.name()
-        starting = ctx.tracker.get_slot(slots.AWAITING) != me
+        starting = ctx.tracker.get_slot(slots.AWAITING) != me or ctx.step == "card"
         card_id = await self.flow_card(ctx, "dispute_charge", lambda c: c.status != "inactive")
         if card_id is None:
-            return []
+            return ctx.events  # the card question, if one was asked
         if starting:
             cases = await self._show_open_cases(ctx)
             merchant = (ctx.mentioned(slots.MERCHANT) or ctx.said_about(

@@ -60,6 +60,7 @@ class Context:
     client: BankClient
     sessions: SessionStore
     token: str = ""
+    # Events a helper decided on for the action to return (the card question's wait).
     events: list[EventType] = field(default_factory=list)
 
     @property
@@ -231,6 +232,17 @@ class BankAction(Collaborators, Action, ABC):
     async def perform(self, ctx: Context) -> list[EventType]:
         """Does the action for a verified cardholder (``ctx.token`` is set)."""
 
+    async def reply(self, ctx: Context, yes: bool) -> list[EventType]:
+        """Yes or no while this flow waits: at the card question (``choose_card``), no cancels
+        and yes chooses nothing so it is asked again; at a flow's own steps, ``answer``."""
+        if ctx.step == "card":
+            return await self.perform(ctx) if yes else await BankAction.answer(self, ctx, False)
+        return await self.answer(ctx, yes)
+
+    async def ask_again(self, ctx: Context) -> list[EventType]:
+        """The waiting question again, after a digression was answered."""
+        return await (self.perform if ctx.step == "card" else self.resume)(ctx)
+
     async def answer(self, ctx: Context, yes: bool) -> list[EventType]:
         """The cardholder said yes or no at this flow's ``ctx.step``.
 
@@ -287,7 +299,9 @@ async def choose_card(ctx: Context, intent: str,
     """The card the cardholder means, or None after asking them with one button per card.
 
     The card comes from "ending 4821" in the message (or a button press), else it is the only
-    usable one.  Buttons repeat ``intent`` with the card, so the same action resumes.
+    usable one.  Buttons repeat ``intent`` with the card, so ``action_<intent>`` (its rule)
+    resumes; meanwhile that action waits at step ``card`` (``ctx.events``), so a question asked
+    in between is answered and the card question asked again, and "no" cancels.
     """
     cards = [c for c in await ctx.client.cards(ctx.token) if usable(c)]
     wanted = ctx.entity(slots.CARD_LAST4) or ctx.tracker.get_slot(slots.CARD_LAST4)
@@ -300,7 +314,9 @@ async def choose_card(ctx: Context, intent: str,
         return cards[0]
     if not cards:
         ctx.say("utter_no_usable_card")
+        ctx.events += end_flow()
         return None
+    ctx.events += ctx.wait(f"action_{intent}", "card")
     ctx.say("utter_choose_card", buttons=[
         {"title": f"{c.brand.title()} {c.product} •••• {c.last4}",
          "payload": f'/{intent}{{"card_last4":"{c.last4}"}}'} for c in cards])

@@ -33,7 +33,7 @@ class ActionInstallment(BankAction):
         me = self.name()
         card_id = await self.flow_card(ctx, "installment", lambda c: c.status == "active")
         if card_id is None:
-            return []
+            return ctx.events  # the card question, if one was asked
         items = await ctx.client.installment_eligible(ctx.token, card_id)
         if not items:
             ctx.say("utter_nothing_to_split")

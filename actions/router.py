@@ -42,7 +42,7 @@ class _Answer(RoutingAction, ABC):
             dispatcher.utter_message(response="utter_anything_else")
             return []
         return await flow.step_with(dispatcher, tracker, domain,
-                                    lambda ctx: flow.answer(ctx, self.yes))
+                                    lambda ctx: flow.reply(ctx, self.yes))
 
 
 class ActionAffirm(_Answer):
@@ -100,4 +100,4 @@ class ActionResumeFlow(RoutingAction):
         flow = self.waiting_flow(tracker)
         if flow is None:
             return []
-        return await flow.step_with(dispatcher, tracker, domain, flow.resume)
+        return await flow.step_with(dispatcher, tracker, domain, flow.ask_again)

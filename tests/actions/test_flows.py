@@ -347,3 +347,24 @@ async def test_a_frozen_card_is_blocked_for_good_only_when_said_lost(bank: Bank,
     await chat.user("是的", "affirm").run(ActionAffirm(chat.client, chat.sessions))
     assert chat.said()[-2:] == ["utter_card_blocked", "utter_confirm_replacement_address"]
     assert card(await bank.state("cus_chen"), "card_chen_visa")["status"] == "blocked"
+
+
+async def test_the_card_question_survives_a_digression_and_can_be_cancelled(bank: Bank, chat: Chat):
+    await login(bank, chat, "cus_emma")
+    await chat.user("netflix charged me twice", "dispute_charge", merchant="Netflix").run(
+        ActionDisputeCharge(chat.client, chat.sessions))
+    assert chat.said() == ["utter_choose_card"]
+    await chat.user("what's the annual fee", "fees_interest").run(
+        ActionResumeFlow(chat.client, chat.sessions))
+    assert chat.said() == ["utter_choose_card"]  # asked again after the answer
+    await chat.user("yes", "affirm").run(ActionAffirm(chat.client, chat.sessions))
+    assert chat.said() == ["utter_choose_card"]  # a yes picks no card
+    await chat.user('/dispute_charge{"card_last4":"4821"}', "dispute_charge",
+                    card_last4="4821").run(ActionDisputeCharge(chat.client, chat.sessions))
+    assert chat.said() == ["utter_open_disputes", "utter_dispute_already_open"]
+    await chat.user("I lost my card", "lost_card").run(ActionLostCard(chat.client, chat.sessions))
+    assert chat.said() == ["utter_choose_card"]
+    await chat.user("no", "deny").run(ActionDeny(chat.client, chat.sessions))
+    assert chat.said() == ["utter_flow_cancelled"]
+    assert chat.slots["awaiting"] is None
+    assert all(c["status"] == "active" for c in (await bank.state("cus_emma"))["cards"])
