@@ -18,8 +18,6 @@ from rasa_sdk.types import DomainDict
 from actions.i18n import LANGUAGE_SLOT
 
 SUPPORTED = ("en", "zh-Hans", "zh-Hant", "vi")
-# Below this, a guess only sets the language of a conversation that has none yet.
-SWITCH_CONFIDENCE = 0.7
 # Message metadata key under which a channel passes the user's language setting, if it knows
 # it (a Telegram client's language_code mapped to one of SUPPORTED).
 LANGUAGE_HINT_KEY = "language_hint"
@@ -52,14 +50,12 @@ def resolve_language(
     """
     if not guess or guess.get("code") not in SUPPORTED:
         return current or (hint if hint in SUPPORTED else None)
-    candidates = guess.get("candidates") or ()
+    candidates = guess.get("candidates") or (guess["code"],)
     if current in candidates:
         return current  # "ok" in a Vietnamese chat, "你好" in a Traditional one
-    if float(guess.get("confidence", 0.0)) >= SWITCH_CONFIDENCE:
-        return str(guess["code"])
     if hint in candidates:
         return hint  # "你好" from a user whose app is set to Traditional Chinese
-    return current or str(guess["code"])
+    return str(guess["code"])  # the message rules the conversation's language out
 
 
 class ValidateSlotMappings(ValidationAction):

@@ -2,10 +2,12 @@
 
 Reports per language: intent accuracy and macro-F1 (a message the model declines with
 ``nlu_fallback`` counts as wrong), the same without the fallback, language identification
-accuracy, the top confusions and the in-process parse latency.  Vietnamese is reported three
-ways: as written with diacritics, the natively undiacritised set, and the diacritised set with
-its diacritics stripped mechanically (same messages, so the gap isolates diacritics).
-"""
+accuracy, the top confusions and the in-process parse latency.  Language identification is
+scored on the messages that hold any writing in the set's script; the others (a bare
+"NT$2,500" or "Starbucks" in the Traditional Chinese set) are counted as unscored.
+Vietnamese is reported three ways: as written with diacritics, the natively undiacritised
+set, and the diacritised set with its diacritics stripped mechanically (same messages, so the
+gap isolates diacritics)."""
 
 from __future__ import annotations
 
@@ -48,6 +50,7 @@ class SetReport:
     macro_f1_without_fallback: float
     fallback_rate: float
     language_accuracy: float
+    language_unscored: int
     top_confusions: list[tuple[str, str, int]] = field(default_factory=list)
     per_intent_f1: dict[str, float] = field(default_factory=dict)
     wrong_language: list[tuple[str, str]] = field(default_factory=list)
@@ -84,6 +87,8 @@ def _macro_f1(gold: list[str], predicted: list[str]) -> tuple[float, dict[str, f
 
 def report(heldout: HeldOutSet, parses: list[dict[str, Any]]) -> SetReport:
     """Computes the figures of one set from its parse results (same order as examples)."""
+    from nlu.language import writes_in_script_of
+
     gold = [intent for _, intent in heldout.examples]
     predicted = [p["intent"]["name"] for p in parses]
     without_fallback = []
@@ -92,7 +97,11 @@ def report(heldout: HeldOutSet, parses: list[dict[str, Any]]) -> SetReport:
         without_fallback.append(ranking[0] if ranking else FALLBACK_INTENT)
     macro, per_intent = _macro_f1(gold, predicted)
     macro_raw, _ = _macro_f1(gold, without_fallback)
-    languages = [(p.get("language") or {}).get("code") for p in parses]
+    languages = [
+        ((p.get("language") or {}).get("code"), text)
+        for p, (text, _) in zip(parses, heldout.examples)
+        if writes_in_script_of(text, heldout.language)
+    ]
     confusions = Counter((g, p) for g, p in zip(gold, predicted) if g != p)
     return SetReport(
         name=heldout.name,
@@ -101,13 +110,11 @@ def report(heldout: HeldOutSet, parses: list[dict[str, Any]]) -> SetReport:
         macro_f1=macro,
         macro_f1_without_fallback=macro_raw,
         fallback_rate=predicted.count(FALLBACK_INTENT) / len(gold),
-        language_accuracy=sum(lang == heldout.language for lang in languages) / len(gold),
+        language_accuracy=sum(lang == heldout.language for lang, _ in languages) / len(languages),
+        language_unscored=len(gold) - len(languages),
         top_confusions=[(g, p, n) for (g, p), n in confusions.most_common(8)],
         per_intent_f1=per_intent,
-        wrong_language=[
-            (text, str(lang)) for (text, _), lang in zip(heldout.examples, languages)
-            if lang != heldout.language
-        ][:10],
+        wrong_language=[(text, str(lang)) for lang, text in languages if lang != heldout.language],
     )
 
 
@@ -157,12 +164,13 @@ def format_results(results: dict[str, Any]) -> str:
     """Human-readable table of the figures."""
     lines = [
         f"{'set':<18}{'n':>5}{'acc':>8}{'macroF1':>9}{'F1 no-fb':>10}{'fallback':>10}{'lang-id':>9}"
+        f"{'unscored':>10}"
     ]
     for s in results["sets"]:
         lines.append(
             f"{s['name']:<18}{s['examples']:>5}{s['accuracy']:>8.3f}{s['macro_f1']:>9.3f}"
             f"{s['macro_f1_without_fallback']:>10.3f}{s['fallback_rate']:>10.3f}"
-            f"{s['language_accuracy']:>9.3f}"
+            f"{s['language_accuracy']:>9.3f}{s['language_unscored']:>10}"
         )
     lat = results["latency_ms"]
     lines.append(

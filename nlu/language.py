@@ -56,10 +56,12 @@ _CANTONESE = regex.compile(
 # services, against mainland 咋/哈喽.  Weaker than script evidence, stronger than statistics.
 _TAIWAN_HONG_KONG = regex.compile(r"[妳喔唷]|捷運|悠遊卡|八達通|好市多|全聯|蝦皮")
 _MAINLAND = regex.compile(r"咋|哈喽|支付宝|花呗")
-# A statistical guess at least this sure, on a message with at least this many words, rules
-# out the other language; below, both stay candidates and the conversation's language wins.
+# A statistical guess at least this sure about a longer Latin message rules out the other
+# Latin-script language; below, both stay candidates and the conversation's language wins.
 _SURE = 0.97
-_SURE_MIN_WORDS = 3
+# Fewer Latin words than this, with nothing Vietnamese in them, is what users of every
+# language type ("ok", "thx", "Visa", "Starbucks", "NT$2,500"): no language is ruled out.
+_SHORT_LATIN_WORDS = 3
 
 
 @dataclass(frozen=True)
@@ -120,12 +122,14 @@ def _latin_language(text: str, model: NaiveBayes | None) -> LanguageGuess:
     if _VIETNAMESE_LETTER.search(unicodedata.normalize("NFD", text)):
         return LanguageGuess("vi", 0.99, ("vi",))
     if model is None:
-        return LanguageGuess("en", 0.3, ("en", "vi"))
+        return LanguageGuess("en", 0.3, LANGUAGES)
     posterior = model.posterior(_latin_features(text))
     code = max(posterior, key=posterior.__getitem__)
     confidence = posterior[code]
     words = len(_LATIN_WORD.findall(text))
-    sure = confidence >= _SURE and words >= _SURE_MIN_WORDS
+    if words < _SHORT_LATIN_WORDS:
+        return LanguageGuess(code, confidence, LANGUAGES)
+    sure = confidence >= _SURE
     return LanguageGuess(code, confidence, (code,) if sure else ("en", "vi"))
 
 
@@ -144,6 +148,16 @@ def identify(text: str, models: LanguageModels | None = None) -> LanguageGuess:
     if latin_words:
         return _latin_language(text, models.latin)
     return LanguageGuess("en", 0.0, LANGUAGES)  # digits, emoji, punctuation only
+
+
+def writes_in_script_of(text: str, language: str) -> bool:
+    """Whether the text holds any writing in the language's script (Han or Latin letters).
+
+    A bare amount ("NT$2,500"), a brand ("Starbucks") or an English phrase sent by a Chinese
+    speaker carries nothing of Chinese: no identifier can tell from it that the writer is.
+    """
+    pattern = _HAN if language.startswith("zh") else _LATIN_WORD
+    return bool(pattern.search(text))
 
 
 def example_language(message: Message) -> str | None:

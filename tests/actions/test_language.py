@@ -25,7 +25,10 @@ def guess(code: str, confidence: float, *candidates: str) -> dict:
         (guess("vi", 0.99), "en", "vi"),  # the reply language follows the message
         (guess("en", 1.0, "en", "vi"), "vi", "vi"),  # "ok" keeps a Vietnamese chat Vietnamese
         (guess("zh-Hans", 0.5, "zh-Hans", "zh-Hant"), "zh-Hant", "zh-Hant"),  # "你好" in HK chat
-        (guess("zh-Hans", 0.5, "zh-Hans", "zh-Hant"), "en", "en"),
+        # Chinese is certain even when the script is not: an English chat turns Chinese.
+        (guess("zh-Hans", 0.5, "zh-Hans", "zh-Hant"), "en", "zh-Hans"),
+        (guess("en", 0.9, "en", "zh-Hans", "zh-Hant", "vi"), "zh-Hant", "zh-Hant"),  # "ok"
+        (guess("en", 0.9, "en", "vi"), "zh-Hant", "en"),  # a whole English sentence
         (guess("zh-Hans", 0.5, "zh-Hans", "zh-Hant"), None, "zh-Hans"),
         (guess("en", 0.0, "en", "zh-Hans", "zh-Hant", "vi"), "vi", "vi"),  # "1234"
         (None, "zh-Hant", "zh-Hant"),  # a button payload carries no language

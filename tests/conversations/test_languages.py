@@ -50,6 +50,19 @@ def test_shared_characters_keep_a_traditional_conversation_traditional(stack, do
     assert texts(stack, sender, "你好") == expected(domain, "utter_greet", "zh-Hant")
 
 
+def test_a_latin_word_keeps_a_chinese_conversation_chinese(stack, domain):
+    sender = f"e2e-ok-{uuid.uuid4().hex[:6]}"
+    assert texts(stack, sender, "唔該晒你嘅幫忙") == expected(domain, "utter_you_are_welcome", "zh-Hant")
+    assert texts(stack, sender, "ok") == expected(domain, "utter_anything_else", "zh-Hant")
+
+
+def test_chinese_in_shared_characters_turns_an_english_conversation_chinese(stack, domain):
+    sender = f"e2e-to-zh-{uuid.uuid4().hex[:6]}"
+    assert texts(stack, sender, "hello there") == expected(domain, "utter_greet", "en")
+    assert texts(stack, sender, "你好") in (expected(domain, "utter_greet", "zh-Hans"),
+                                          expected(domain, "utter_greet", "zh-Hant"))
+
+
 def test_the_reply_language_follows_the_message(stack, domain):
     sender = f"e2e-follow-{uuid.uuid4().hex[:6]}"
     assert texts(stack, sender, "hello there") == expected(domain, "utter_greet", "en")

@@ -2,7 +2,7 @@ import pytest
 from rasa.shared.nlu.training_data.loading import load_data
 from rasa.shared.nlu.training_data.message import Message
 
-from nlu.language import LanguageModels, example_language, identify, train_models
+from nlu.language import LANGUAGES, LanguageModels, example_language, identify, train_models
 from tests.conftest import ROOT
 
 
@@ -65,8 +65,13 @@ def test_shared_han_characters_leave_the_variant_open(models):
     assert guess.confidence < 0.7
 
 
-def test_short_latin_messages_leave_english_and_vietnamese_open(models):
-    assert set(identify("ok", models).candidates) == {"en", "vi"}
+@pytest.mark.parametrize("text", ["ok", "thx", "Starbucks", "NT$2,500", "HK$1,200"])
+def test_a_word_or_two_of_latin_script_rules_no_language_out(models, text):
+    assert set(identify(text, models).candidates) == set(LANGUAGES)
+
+
+def test_longer_latin_messages_leave_only_english_and_vietnamese_open(models):
+    assert set(identify("my card got blocked", models).candidates) <= {"en", "vi"}
 
 
 def test_no_letters_is_undetermined():
