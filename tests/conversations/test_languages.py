@@ -38,22 +38,22 @@ def test_each_intent_is_answered_in_the_users_language(stack, domain, language, 
     assert reply == expected(domain, EXPECTED_RESPONSES[intent], language)
 
 
-def test_language_sticks_when_a_message_does_not_tell(stack, domain):
+@pytest.mark.parametrize(
+    ("first", "first_reply", "then", "then_reply", "language"),
+    [
+        ("xin chào bạn", "utter_greet", "ok", "utter_anything_else", "vi"),
+        # Shared characters keep a Traditional conversation Traditional...
+        ("唔該晒你嘅幫忙", "utter_you_are_welcome", "你好", "utter_greet", "zh-Hant"),
+        # ...and a word of Latin script keeps a Chinese one Chinese.
+        ("唔該晒你嘅幫忙", "utter_you_are_welcome", "ok", "utter_anything_else", "zh-Hant"),
+    ],
+)
+def test_language_sticks_when_a_message_does_not_tell(
+    stack, domain, first, first_reply, then, then_reply, language
+):
     sender = f"e2e-sticky-{uuid.uuid4().hex[:6]}"
-    assert texts(stack, sender, "xin chào bạn") == expected(domain, "utter_greet", "vi")
-    assert texts(stack, sender, "ok") == expected(domain, "utter_anything_else", "vi")
-
-
-def test_shared_characters_keep_a_traditional_conversation_traditional(stack, domain):
-    sender = f"e2e-hant-{uuid.uuid4().hex[:6]}"
-    assert texts(stack, sender, "唔該晒你嘅幫忙") == expected(domain, "utter_you_are_welcome", "zh-Hant")
-    assert texts(stack, sender, "你好") == expected(domain, "utter_greet", "zh-Hant")
-
-
-def test_a_latin_word_keeps_a_chinese_conversation_chinese(stack, domain):
-    sender = f"e2e-ok-{uuid.uuid4().hex[:6]}"
-    assert texts(stack, sender, "唔該晒你嘅幫忙") == expected(domain, "utter_you_are_welcome", "zh-Hant")
-    assert texts(stack, sender, "ok") == expected(domain, "utter_anything_else", "zh-Hant")
+    assert texts(stack, sender, first) == expected(domain, first_reply, language)
+    assert texts(stack, sender, then) == expected(domain, then_reply, language)
 
 
 def test_chinese_in_shared_characters_turns_an_english_conversation_chinese(stack, domain):
