@@ -20,7 +20,7 @@ class ActionAutopay(BankAction):
         me = self.name()
         card = await choose_card(ctx, "autopay", lambda c: c.status in ("active", "frozen"))
         if card is None:
-            return ctx.events  # the card question, if one was asked
+            return []  # the card was asked for (see choose_card)
         current = await ctx.client.autopay(ctx.token, card.card_id)
         accounts = (await ctx.client.profile(ctx.token)).funding_accounts
         mode = ctx.param(me, slots.AUTOPAY_MODE)

@@ -28,7 +28,7 @@ class ActionLostCard(BankAction):
         card = await choose_card(ctx, "lost_card",
                                  lambda c: c.status in ("active", "frozen", "inactive"))
         if card is None:
-            return ctx.events  # the card question, if one was asked
+            return []  # the card was asked for (see choose_card)
         if card.status == "frozen":
             # "My card is locked" reads like "lock my card": a card that is only frozen is
             # blocked for good only when the cardholder says it is lost.
@@ -116,7 +116,7 @@ class ActionChangePin(BankAction):
     async def perform(self, ctx: Context) -> list[EventType]:
         card = await choose_card(ctx, "change_pin", is_open)
         if card is None:
-            return ctx.events  # the card question, if one was asked
+            return []  # the card was asked for (see choose_card)
         reset = await ctx.client.start_pin_reset(ctx.token, card.card_id,
                                                  key=ctx.key("pin", card.card_id))
         ctx.say("utter_pin_link_sent", last4=card.last4, sent_to=reset.sent_to)
@@ -135,7 +135,7 @@ class ActionCardActivation(BankAction):
             return end_flow()
         card = await choose_card(ctx, "card_activation", lambda c: c.status == "inactive")
         if card is None:
-            return ctx.events  # the card question, if one was asked
+            return []  # the card was asked for (see choose_card)
         await ctx.client.activate(ctx.token, card.card_id, key=ctx.key("activate", card.card_id))
         ctx.say("utter_card_activated", last4=card.last4)
         return end_flow()

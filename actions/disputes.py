@@ -32,7 +32,7 @@ class ActionDisputeCharge(BankAction):
         starting = ctx.tracker.get_slot(slots.AWAITING) != me or ctx.step == "card"
         card_id = await self.flow_card(ctx, "dispute_charge", lambda c: c.status != "inactive")
         if card_id is None:
-            return ctx.events  # the card question, if one was asked
+            return []  # the card was asked for (see choose_card)
         if starting:
             cases = await self._show_open_cases(ctx)
             merchant = (ctx.mentioned(slots.MERCHANT) or ctx.said_about(

@@ -60,7 +60,7 @@ class Context:
     client: BankClient
     sessions: SessionStore
     token: str = ""
-    # Events a helper decided on for the action to return (the card question's wait).
+    # Events a helper decided on; `BankAction.guarded` returns them with the step's own.
     events: list[EventType] = field(default_factory=list)
 
     @property
@@ -210,9 +210,13 @@ class BankAction(Collaborators, Action, ABC):
     async def guarded(self, ctx: Context,
                       step: Callable[[Context], Awaitable[list[EventType]]] | None = None
                       ) -> list[EventType]:
-        """``step`` (default ``perform``) with the bank's failures handled alike for every flow."""
+        """``step`` (default ``perform``) with the bank's failures handled alike for every flow.
+
+        The events helpers decided on (``ctx.events``: the card question's wait) come first.
+        """
         try:
-            return await (step or self.perform)(ctx)
+            events = await (step or self.perform)(ctx)
+            return ctx.events + events
         except SessionExpired:
             await ctx.sessions.drop(ctx.subject)
             return await self._expired(ctx)

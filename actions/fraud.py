@@ -31,7 +31,7 @@ class ActionReportFraud(BankAction):
             return await self._select(ctx, ctx.tracker.get_slot(slots.CARD_ID), chosen)
         card = await choose_card(ctx, "report_fraud", lambda c: c.status != "inactive")
         if card is None:
-            return ctx.events  # the card question, if one was asked
+            return []  # the card was asked for (see choose_card)
         return await self.start(ctx, card.card_id)
 
     async def start(self, ctx: Context, card_id: str) -> list[EventType]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-
 from decimal import Decimal, InvalidOperation
 
 from rasa_sdk.events import EventType
@@ -33,7 +32,7 @@ class ActionInstallment(BankAction):
         me = self.name()
         card_id = await self.flow_card(ctx, "installment", lambda c: c.status == "active")
         if card_id is None:
-            return ctx.events  # the card question, if one was asked
+            return []  # the card was asked for (see choose_card)
         items = await ctx.client.installment_eligible(ctx.token, card_id)
         if not items:
             ctx.say("utter_nothing_to_split")

@@ -25,7 +25,7 @@ class ActionCreditLimit(BankAction):
         me = self.name()
         card = await choose_card(ctx, "credit_limit", lambda c: c.status == "active")
         if card is None:
-            return ctx.events  # the card question, if one was asked
+            return []  # the card was asked for (see choose_card)
         limits = await ctx.client.credit_limit(ctx.token, card.card_id)
         fmt = lambda amount: money(amount, limits.currency, ctx.language)  # noqa: E731
         # The amount may have come with the request, before verification or the card choice.
