@@ -33,14 +33,15 @@ DEFAULT_DICTIONARY = Path(__file__).parent / "resources" / "banking_dict.txt"
 _DICTIONARY_FILE = "banking_dict.txt"
 # High enough that jieba keeps an annotated merchant name in one piece.
 _ENTITY_WORD_FREQUENCY = 20000
-_HAN = regex.compile(r"\p{Han}")
+_HAN_RUN = regex.compile(r"\p{Han}+")
 
 # Han runs, numbers with thousands/decimal separators, other letter/digit runs, and the
 # symbols that carry meaning in a card chat (currency signs, emoji).
 _TOKEN = regex.compile(
     r"(?P<han>\p{Han}+)"
     r"|(?P<num>\d+(?:[.,]\d+)+)"
-    r"|(?P<word>(?:(?!\p{Han})[\p{L}\p{M}\p{N}])+)"
+    # A trailing "+" belongs to the word: merchant names such as "Disney+" or "Apple TV+".
+    r"|(?P<word>(?:(?!\p{Han})[\p{L}\p{M}\p{N}])+\+?)"
     r"|(?P<sym>[$¥€£₫%]|\p{So})"
 )
 
@@ -144,7 +145,8 @@ class MultilingualTokenizer(Tokenizer):
         """Persists the dictionary, plus the Chinese entity values annotated in training data.
 
         Annotated values ("[盒马](merchant)") become jieba words, so entity boundaries match
-        token boundaries and DIET can learn them.
+        token boundaries and DIET can learn them.  Only the Han runs of a value are segmented
+        by jieba, so "759阿信屋" adds "阿信屋".
         """
         lines = []
         if self._dictionary is not None:
@@ -152,10 +154,11 @@ class MultilingualTokenizer(Tokenizer):
         known = {line.split()[0] for line in lines if line.strip()}
         for example in training_data.entity_examples:
             for entity in example.get(ENTITIES, []):
-                word = to_simplified(example.get(TEXT)[entity["start"]:entity["end"]].lower())
-                if _HAN.search(word) and word not in known:
-                    known.add(word)
-                    lines.append(f"{word} {_ENTITY_WORD_FREQUENCY} nz")
+                value = to_simplified(example.get(TEXT)[entity["start"]:entity["end"]].lower())
+                for word in _HAN_RUN.findall(value):
+                    if word not in known:
+                        known.add(word)
+                        lines.append(f"{word} {_ENTITY_WORD_FREQUENCY} nz")
         with self._model_storage.write_to(self._resource) as directory:
             (directory / _DICTIONARY_FILE).write_text("\n".join(lines) + "\n", encoding="utf-8")
         return self._resource

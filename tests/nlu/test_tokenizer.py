@@ -43,7 +43,13 @@ def test_numbers_and_currency_symbols(tokenizer):
     assert "3.500.000" in texts and "$" in texts and "500" in texts
 
 
-def test_annotated_chinese_entities_become_words(tmp_path, tokenizer):
+def test_a_trailing_plus_stays_with_its_word(tokenizer):
+    texts = [t for t, _, _ in tokens(tokenizer, "Disney+ took 13.99, Apple TV+ too")]
+    assert texts[:2] == ["disney+", "took"] and "tv+" in texts
+
+
+def trained_on(tmp_path, text: str, start: int, end: int) -> MultilingualTokenizer:
+    """Trains a tokenizer on one example annotating text[start:end] as a merchant."""
     from rasa.engine.storage.local_model_storage import LocalModelStorage
     from rasa.engine.storage.resource import Resource
 
@@ -51,8 +57,17 @@ def test_annotated_chinese_entities_become_words(tmp_path, tokenizer):
     resource = Resource("tokenizer")
     config = MultilingualTokenizer.get_default_config()
     trainer = MultilingualTokenizer(config, storage, resource, DEFAULT_DICTIONARY)
-    example = Message({"text": "在盒马用积分", "intent": "rewards_points",
-                       "entities": [{"entity": "merchant", "start": 1, "end": 3, "value": "盒马"}]})
-    trainer.train(TrainingData([example]))
-    loaded = MultilingualTokenizer.load(config, storage, resource, None)  # type: ignore[arg-type]
+    entity = {"entity": "merchant", "start": start, "end": end, "value": text[start:end]}
+    trainer.train(TrainingData([Message({"text": text, "intent": "rewards_points", "entities": [entity]})]))
+    return MultilingualTokenizer.load(config, storage, resource, None)  # type: ignore[arg-type]
+
+
+def test_annotated_chinese_entities_become_words(tmp_path):
+    loaded = trained_on(tmp_path, "在盒马用积分", 1, 3)
     assert "盒马" in [t.text for t in loaded.tokenize(Message({"text": "盒馬買嘢"}), "text")]
+
+
+def test_the_han_part_of_a_mixed_entity_becomes_a_word(tmp_path):
+    loaded = trained_on(tmp_path, "759阿信屋收多咗我錢", 0, 6)
+    texts = [t.text for t in loaded.tokenize(Message({"text": "759阿信屋收多咗我錢"}), "text")]
+    assert texts[:2] == ["759", "阿信屋"]
