@@ -31,6 +31,7 @@ from actions.bank import (
     idempotency_key,
     models,
 )
+from actions.formatting import card_title
 from actions.sessions import SessionStore, default_store
 
 log = structlog.get_logger(__name__)
@@ -322,7 +323,7 @@ async def choose_card(ctx: Context, intent: str,
         return None
     ctx.events += ctx.wait(f"action_{intent}", "card")
     ctx.say("utter_choose_card", buttons=[
-        {"title": f"{c.brand.title()} {c.product} •••• {c.last4}",
+        {"title": card_title(c.brand, c.product, c.last4),
          "payload": f'/{intent}{{"card_last4":"{c.last4}"}}'} for c in cards])
     return None
 

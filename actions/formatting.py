@@ -1,4 +1,4 @@
-"""Money and dates in the user's language and the card's currency (Babel), at the edge only."""
+"""Money, dates and card names in the user's language and the card's currency (Babel), at the edge only."""
 
 from __future__ import annotations
 
@@ -11,6 +11,9 @@ from babel.numbers import format_currency, format_decimal
 # Babel locale per conversation language; Traditional Chinese follows the card's market
 # (Hong Kong dollars read as Hong Kong Chinese, everything else as Taiwan's usage).
 _LOCALES = {"en": "en_US", "zh-Hans": "zh_Hans_CN", "zh-Hant": "zh_Hant_TW", "vi": "vi_VN"}
+# How card networks write their own names (the bank API gives lower-case brand codes).
+_BRANDS = {"visa": "Visa", "mastercard": "Mastercard", "unionpay": "UnionPay", "amex": "American Express",
+           "jcb": "JCB", "discover": "Discover"}
 # Currencies whose cents nobody writes in everyday use in these markets.
 _NO_CENTS = frozenset({"VND", "TWD"})
 
@@ -40,3 +43,15 @@ def day(value: date, language: str | None, currency: str | None = None) -> str:
 def number(value: int | Decimal, language: str | None) -> str:
     """A plain number with the locale's grouping (points, miles)."""
     return format_decimal(value, locale=locale_for(language))
+
+
+def card_title(brand: str, product: str, last4: str) -> str:
+    """``"visa", "Platinum Rewards", "4821"`` → ``Visa Platinum Rewards •••• 4821``.
+
+    Banks often name the product after the network ("Visa Platinum"); the brand is then not
+    written twice.
+    """
+    name = _BRANDS.get(brand.lower(), brand.title())
+    if not product.lower().startswith(name.lower()):
+        product = f"{name} {product}".strip()
+    return f"{product} •••• {last4}"

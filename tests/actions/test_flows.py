@@ -65,8 +65,9 @@ async def test_transactions_follow_merchant_and_period(bank: Bank, chat: Chat) -
 async def test_lost_card_blocks_in_one_turn_then_replaces(bank: Bank, chat: Chat) -> None:
     await login(bank, chat, "cus_emma")
     await chat.user("I lost my card", "lost_card").run(ActionLostCard(chat.client, chat.sessions))
-    assert [b["payload"] for b in buttons(chat, "utter_choose_card")] == [
-        '/lost_card{"card_last4":"7733"}', '/lost_card{"card_last4":"4821"}']
+    assert [(b["title"], b["payload"]) for b in buttons(chat, "utter_choose_card")] == [
+        ("Mastercard Cashback •••• 7733", '/lost_card{"card_last4":"7733"}'),
+        ("Visa Platinum Rewards •••• 4821", '/lost_card{"card_last4":"4821"}')]
     chat.said()
     await chat.user('/lost_card{"card_last4":"4821"}', "lost_card", card_last4="4821").run(
         ActionLostCard(chat.client, chat.sessions))
