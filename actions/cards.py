@@ -114,12 +114,6 @@ class ActionChangePin(BankAction):
     action_name = "action_change_pin"
 
     async def perform(self, ctx: Context) -> list[EventType]:
-        cards = await ctx.client.cards(ctx.token)
-        waiting = [c for c in cards if c.status == "inactive"]
-        if waiting and not any(is_open(c) for c in cards):
-            # Typically right after a lost card: the replacement needs activating first.
-            ctx.say("utter_activate_card_first", last4=waiting[0].last4)
-            return end_flow()
         card = await choose_card(ctx, "change_pin", is_open)
         if card is None:
             return []  # the card was asked for (see choose_card)

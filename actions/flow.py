@@ -308,7 +308,8 @@ async def choose_card(ctx: Context, intent: str,
     resumes; meanwhile that action waits at step ``card`` (``ctx.events``), so a question asked
     in between is answered and the card question asked again, and "no" cancels.
     """
-    cards = [c for c in await ctx.client.cards(ctx.token) if usable(c)]
+    every = await ctx.client.cards(ctx.token)
+    cards = [c for c in every if usable(c)]
     wanted = ctx.entity(slots.CARD_LAST4) or ctx.tracker.get_slot(slots.CARD_LAST4)
     if wanted:
         match = [c for c in cards if c.last4 == wanted]
@@ -318,7 +319,12 @@ async def choose_card(ctx: Context, intent: str,
     elif len(cards) == 1:
         return cards[0]
     if not cards:
-        ctx.say("utter_no_usable_card")
+        # Typically right after a lost card: only the replacement is left, not yet activated.
+        waiting = [c for c in every if c.status == "inactive"]
+        if waiting:
+            ctx.say("utter_activate_card_first", last4=waiting[0].last4)
+        else:
+            ctx.say("utter_no_usable_card")
         ctx.events += end_flow()
         return None
     ctx.events += ctx.wait(f"action_{intent}", "card")

@@ -18,8 +18,8 @@ from typing import Any
 
 import tensorflow as tf
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.graph_components.validators import default_recipe_validator
 from rasa.engine.storage.resource import Resource
+from rasa.graph_components.validators import default_recipe_validator
 from rasa.nlu.classifiers.diet_classifier import DIETClassifier as RasaDIETClassifier
 from rasa.shared.nlu.training_data.training_data import TrainingData
 

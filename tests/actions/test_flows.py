@@ -209,7 +209,7 @@ async def test_pin_reset_sends_a_link_never_asks_for_a_pin(bank: Bank, chat: Cha
     assert any(m["kind"] == "pin_link" for m in await bank.outbox(chat.subject))
 
 
-async def test_pin_of_a_replacement_not_yet_active_asks_to_activate_it(bank: Bank, chat: Chat) -> None:
+async def test_with_only_the_replacement_waiting_flows_ask_to_activate_it(bank: Bank, chat: Chat) -> None:
     await login(bank, chat, "cus_wong")
     await chat.user("唔見咗張卡", "lost_card").run(ActionLostCard(chat.client, chat.sessions))
     await chat.user("好", "affirm").run(ActionAffirm(chat.client, chat.sessions))
@@ -219,6 +219,8 @@ async def test_pin_of_a_replacement_not_yet_active_asks_to_activate_it(bank: Ban
     assert chat.last("utter_activate_card_first")["last4"] == new
     assert chat.said() == ["utter_activate_card_first"]
     assert not any(m["kind"] == "pin_link" for m in await bank.outbox(chat.subject))
+    await chat.user("raise my limit", "credit_limit").run(ActionCreditLimit(chat.client, chat.sessions))
+    assert chat.said() == ["utter_activate_card_first"]
 
 
 async def test_activation_of_the_delivered_card(bank: Bank, chat: Chat) -> None:
