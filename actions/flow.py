@@ -12,6 +12,7 @@ import hashlib
 import re
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable
+from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,22 +34,39 @@ from actions.bank import (
 )
 from actions.formatting import card_title
 from actions.sessions import SessionStore, default_store
+from cardcare.conversation import (
+    CHANNELS,
+    VERIFY_FORM,
+    SubjectError,
+    is_user_id,
+    parse_subject,
+    subject,
+)
 
 log = structlog.get_logger(__name__)
-VERIFY_FORM = "verify_form"
-_SUBJECT_ID = re.compile(r"[A-Za-z0-9_.@-]{1,128}")
 
 # Actions that a verification can resume, by name; filled by BankAction subclasses.
 REGISTRY: dict[str, type[BankAction]] = {}
 
 
 def subject_of(tracker: Tracker) -> str:
-    """The chat identity the bank links: ``<channel>:<sender id>``."""
-    channel = re.sub(r"[^a-z]", "", (tracker.get_latest_input_channel() or "rest").lower())
+    """The chat identity the bank links, ``<channel>:<user id>`` (``cardcare.conversation``).
+
+    Rasa's REST channel brings the bare user id (sender ``42`` → ``rest:42``); the gateway's
+    sender already is the subject of its channel (``telegram:42`` on channel ``telegram``).
+    A sender id no channel issues is hashed, so that it still names one chat and no other.
+    """
+    channel = re.sub(r"[^a-z]", "", (tracker.get_latest_input_channel() or "").lower()) or "rest"
     sender = tracker.sender_id
-    if not _SUBJECT_ID.fullmatch(sender):
-        sender = hashlib.sha256(sender.encode()).hexdigest()[:32]
-    return f"{channel or 'rest'}:{sender}"
+    with suppress(SubjectError):
+        if parse_subject(sender)[0] == channel:
+            return sender
+    user = sender if is_user_id(sender) else hashlib.sha256(sender.encode()).hexdigest()[:32]
+    if channel not in CHANNELS:
+        # No adapter of ours sends it, but a REST request may name any input_channel: such
+        # chats keep the subject they always had.
+        return f"{channel}:{user}"
+    return subject(channel, user)
 
 
 @dataclass

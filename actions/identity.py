@@ -19,9 +19,9 @@ from actions import slots
 from actions.bank import BankRefused, BankUnavailable
 from actions.flow import REGISTRY, Collaborators, clear, end_flow, offer_human
 from actions.identity_details import parse_code, parse_identity
+from cardcare.conversation import MASK
 
 VERIFIED, LOCKED, UNAVAILABLE = "verified", "locked", "unavailable"
-MASK = "••••••"
 # identity_details of a chat the bank already links: it only needs the code.
 LINKED = "linked"
 

@@ -16,11 +16,7 @@ from rasa_sdk.forms import ValidationAction
 from rasa_sdk.types import DomainDict
 
 from actions.i18n import LANGUAGE_SLOT
-
-SUPPORTED = ("en", "zh-Hans", "zh-Hant", "vi")
-# Message metadata key under which a channel passes the user's language setting, if it knows
-# it (a Telegram client's language_code mapped to one of SUPPORTED).
-LANGUAGE_HINT_KEY = "language_hint"
+from cardcare.conversation import LANGUAGE_HINT_KEY, LANGUAGES
 
 
 def requested_language(tracker: Tracker) -> str | None:
@@ -29,7 +25,7 @@ def requested_language(tracker: Tracker) -> str | None:
     if (message.get("intent") or {}).get("name") != "change_language":
         return None
     for entity in message.get("entities") or []:
-        if entity.get("entity") == "target_language" and entity.get("value") in SUPPORTED:
+        if entity.get("entity") == "target_language" and entity.get("value") in LANGUAGES:
             return str(entity["value"])
     return None
 
@@ -48,8 +44,8 @@ def resolve_language(
     Returns:
         The language to use from now on.
     """
-    if not guess or guess.get("code") not in SUPPORTED:
-        return current or (hint if hint in SUPPORTED else None)
+    if not guess or guess.get("code") not in LANGUAGES:
+        return current or (hint if hint in LANGUAGES else None)
     candidates = guess.get("candidates") or (guess["code"],)
     if current in candidates:
         return current  # "ok" in a Vietnamese chat, "你好" in a Traditional one

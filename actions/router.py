@@ -13,7 +13,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import slots
-from actions.flow import REGISTRY, VERIFY_FORM, BankAction, Collaborators
+from actions.flow import REGISTRY, BankAction, Collaborators
+from cardcare.conversation import VERIFY_FORM
 
 
 class RoutingAction(Collaborators, Action, ABC):

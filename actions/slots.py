@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from cardcare.conversation import IDENTITY_DETAILS_SLOT, OTP_CODE_SLOT
+
 LANGUAGE = "language"
 REQUESTED_SLOT = "requested_slot"
 # Filled from NLU entities.
@@ -15,8 +17,8 @@ NEEDS_VERIFICATION = "needs_verification"  # featurized: rules start verify_form
 PENDING_ACTION = "pending_action"  # the banking action to resume once verified
 VERIFICATION = "verification"  # None, "verified", "locked", "unavailable"
 CHALLENGE_ID = "challenge_id"
-IDENTITY_DETAILS = "identity_details"  # only ever holds a marker, never the details
-OTP_CODE = "otp_code"  # only ever holds a marker, never the code
+IDENTITY_DETAILS = IDENTITY_DETAILS_SLOT  # only ever holds a marker, never the details
+OTP_CODE = OTP_CODE_SLOT  # only ever holds a marker, never the code
 # A banking flow: the action waiting for an answer, the step it waits at, what it collected.
 AWAITING = "awaiting"
 AWAITING_STEP = "awaiting_step"

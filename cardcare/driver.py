@@ -15,6 +15,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.bank import BankClient
 from actions.sessions import SessionStore
+from cardcare.conversation import subject
 
 
 class Chat:
@@ -37,7 +38,8 @@ class Chat:
 
     @property
     def subject(self) -> str:
-        return f"rest:{self.sender}"
+        """The chat identity the actions see: the REST channel's, as in ``user``'s events."""
+        return subject("rest", self.sender)
 
     def user(self, text: str, intent: str = "inform", **entities: str) -> Chat:
         """A user message; entities fill their ``from_entity`` slots as Rasa would."""

@@ -24,11 +24,8 @@ from typing import Any
 from rasa.core.tracker_store import InMemoryTrackerStore, RedisTrackerStore
 from rasa.shared.core.trackers import DialogueStateTracker
 
+from cardcare.conversation import MASK, VERIFICATION_SLOTS, VERIFY_FORM
 from cardcare.masking import mask_digits, mask_text
-
-VERIFY_FORM = "verify_form"
-VERIFICATION_SLOTS = frozenset({"identity_details", "otp_code"})
-MARKER = "••••••"
 
 
 def _mask_message(event: dict[str, Any], mask: Any) -> None:
@@ -51,7 +48,7 @@ def mask_events(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
         if kind == "slot" and event.get("name") == "requested_slot":
             requested = event.get("value")
         elif kind == "slot" and event.get("name") in VERIFICATION_SLOTS and event.get("value"):
-            event["value"] = MARKER
+            event["value"] = MASK
         elif kind == "active_loop":
             loop = event.get("name")
         elif kind == "user":

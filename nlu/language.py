@@ -32,6 +32,9 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 from nlu.naive_bayes import NaiveBayes, char_ngrams
 from nlu.normalize import fold_diacritics, script_tables
 
+# cardcare.conversation.LANGUAGES, copied: nlu/ is loaded into Rasa on its own and imports no
+# other project folder (tests/test_import_boundaries.py); tests/nlu/test_language.py keeps the two
+# equal.
 LANGUAGES = ("en", "zh-Hans", "zh-Hant", "vi")
 LANGUAGE_PROPERTY = "language"
 LANGUAGE_METADATA_KEY = "language"

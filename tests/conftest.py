@@ -16,11 +16,11 @@ from aiohttp import web
 
 from bankapi.sandbox.app import create_app
 from bankapi.sandbox.context import Settings
+from cardcare.conversation import LANGUAGES
 from tests.sandbox import API_KEY, Bank
 
 ROOT = Path(__file__).resolve().parent.parent
 MODEL = ROOT / "models" / "cardcare.tar.gz"
-LANGUAGES = ("en", "zh-Hans", "zh-Hant", "vi")
 
 
 @pytest.fixture(scope="session")

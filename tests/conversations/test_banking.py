@@ -15,6 +15,7 @@ import pytest
 
 from actions.i18n import response_text
 from cardcare.chat import send
+from cardcare.conversation import subject
 
 pytestmark = pytest.mark.model
 
@@ -95,7 +96,7 @@ class User:
 
     def code(self) -> str:
         bank = self.stack.config.bank_base_url
-        messages = get_json(f"{bank}/sandbox/outbox?subject=rest:{self.sender}")["messages"]
+        messages = get_json(f"{bank}/sandbox/outbox?subject={subject('rest', self.sender)}")["messages"]
         return re.search(r"\b(\d{6})\b", messages[0]["body"]).group(1)
 
     def verify(self, identity: str) -> str:

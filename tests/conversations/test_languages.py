@@ -10,7 +10,7 @@ import pytest
 
 from actions.i18n import response_text
 from cardcare.chat import send
-from tests.conftest import LANGUAGES
+from cardcare.conversation import LANGUAGE_HINT_KEY, LANGUAGES
 from tests.conversations.scripts import EXPECTED_RESPONSES, MESSAGES, VERIFY_FIRST
 
 pytestmark = pytest.mark.model
@@ -90,7 +90,7 @@ def test_a_channel_language_hint_settles_an_ambiguous_first_message(stack, domai
     import urllib.request
 
     sender = f"e2e-hint-{uuid.uuid4().hex[:6]}"
-    body = json.dumps({"sender": sender, "message": "你好", "metadata": {"language_hint": "zh-Hant"}})
+    body = json.dumps({"sender": sender, "message": "你好", "metadata": {LANGUAGE_HINT_KEY: "zh-Hant"}})
     request = urllib.request.Request(f"{stack.config.rasa_url}/webhooks/rest/webhook",
                                      data=body.encode(), headers={"Content-Type": "application/json"})
     with urllib.request.urlopen(request, timeout=30) as response:

@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from cardcare.conversation import LANGUAGES
 from cardcare.evaluation import SetReport, load_heldout, parse_all, report
 
 pytestmark = pytest.mark.model
@@ -27,7 +28,7 @@ async def reports(agent: Any) -> dict[str, SetReport]:
     return result
 
 
-@pytest.mark.parametrize("name", ["en", "zh-Hans", "zh-Hant", "vi"])
+@pytest.mark.parametrize("name", LANGUAGES)
 async def test_macro_f1_per_language(reports, name):
     assert reports[name].macro_f1 >= MIN_MACRO_F1, reports[name]
 
@@ -37,6 +38,6 @@ async def test_vietnamese_without_diacritics_is_close_to_with(reports, name):
     assert reports["vi"].macro_f1 - reports[name].macro_f1 <= MAX_DIACRITICS_GAP, reports[name]
 
 
-@pytest.mark.parametrize("name", ["en", "zh-Hans", "zh-Hant", "vi", "vi-nodiacritics"])
+@pytest.mark.parametrize("name", [*LANGUAGES, "vi-nodiacritics"])
 async def test_language_identification(reports, name):
     assert reports[name].language_accuracy >= MIN_LANGUAGE_ACCURACY, reports[name].wrong_language

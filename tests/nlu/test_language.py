@@ -2,6 +2,7 @@ import pytest
 from rasa.shared.nlu.training_data.loading import load_data
 from rasa.shared.nlu.training_data.message import Message
 
+from cardcare import conversation
 from nlu.language import LANGUAGES, LanguageModels, example_language, identify, train_models
 from tests.conftest import ROOT
 
@@ -82,3 +83,7 @@ def test_example_language_reads_intent_or_example_metadata():
     assert example_language(Message({"text": "hi", "metadata": {"intent": {"language": "vi"}}})) == "vi"
     assert example_language(Message({"text": "hi", "metadata": {"example": {"language": "en"}}})) == "en"
     assert example_language(Message({"text": "hi"})) is None
+
+
+def test_the_languages_are_the_ones_every_process_uses():
+    assert LANGUAGES == conversation.LANGUAGES
