@@ -1,0 +1,150 @@
+"""What happens to one inbound message, once it is its turn: to Rasa or to a person, and back.
+
+The conversation's mode decides who gets it (``bot.modes``).  For the bot: a tapped button's
+token becomes its payload, a typed answer to an open question becomes the chosen option's
+payload (``bot.choices``), anything else is passed to Rasa as text; Rasa's answer is rendered
+by the channel it came from.  The gateway answers by itself only when it must: a flood, a
+message too long or not text, an outage of Rasa.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from typing import Protocol
+
+import redis.asyncio as redis
+import structlog
+
+from bot import keys
+from bot.choices import Outcome, match_choice
+from bot.messages import BotMessage, Inbound, Kind, merged
+from bot.modes import AgentInbox, Mode, Modes
+from bot.offers import Offers
+from bot.rasa import RasaClient, RasaError
+from bot.texts import text
+from cardcare.conversation import DEFAULT_LANGUAGE
+
+log = structlog.get_logger(__name__)
+
+# Commands a user may type (nlu/commands.py maps them to intents).  Any other text starting
+# with "/" would reach Rasa as an intent with entities of the user's choosing
+# ("/credit_limit{...}"), so its slashes are dropped: only offered buttons send payloads.
+COMMANDS = frozenset({"start", "help", "language", "lang", "agent", "human"})
+_COMMAND = re.compile(r"/([a-z]+)(?:@\w+)?")  # Telegram appends @botname in groups
+_LANGUAGE_TTL_S = 30 * 24 * 3600
+
+
+class Channel(Protocol):
+    """A channel adapter: renders the bot's messages in its platform's form and sends them."""
+
+    name: str
+
+    async def deliver(self, inbound: Inbound, messages: list[BotMessage]) -> None:
+        """Sends ``messages`` to the user who sent ``inbound``, in order."""
+
+
+class Router:
+    """Handles one message of a conversation (``bot.ordering`` calls it in order)."""
+
+    def __init__(self, client: redis.Redis, rasa: RasaClient, channels: dict[str, Channel],
+                 rate_per_minute: int = 30, max_text_chars: int = 2000) -> None:
+        self.client = client
+        self.rasa = rasa
+        self.channels = channels
+        self.modes = Modes(client)
+        self.agents = AgentInbox(client)
+        self.offers = Offers(client)
+        self.rate_per_minute = rate_per_minute
+        self.max_text_chars = max_text_chars
+
+    async def handle(self, inbound: Inbound) -> None:
+        """Routes ``inbound`` to the bot or the person who owns the conversation."""
+        subject = inbound.subject
+        if await self.modes.get(subject) is Mode.AGENT:
+            await self.agents.forward(inbound)
+            log.info("gateway.message.to_agent")
+            return
+        over = await self._over_rate(subject)
+        if over:
+            if over == 1:  # once per window: a flood gets one answer, not one per message
+                await self._say(inbound, "rate_limited")
+            log.info("gateway.message.rate_limited")
+            return
+        message = await self._rasa_text(inbound)
+        if message is None:
+            return
+        try:
+            replies = await self.rasa.turn(subject, inbound.channel, message, inbound.message_id,
+                                           inbound.language_hint)
+        except RasaError as error:
+            log.error("gateway.rasa.failed", error=str(error))
+            await self._say(inbound, "unavailable")
+            return
+        messages = await self.offers.record(subject, replies)
+        language = next((m.language for m in reversed(messages) if m.language), None)
+        if language:
+            await self.client.set(keys.language(subject), language, ex=_LANGUAGE_TTL_S)
+        log.info("gateway.message.answered", replies=len(messages))
+        await self._deliver(inbound, merged(messages))
+
+    async def _rasa_text(self, inbound: Inbound) -> str | None:
+        """What to send Rasa for ``inbound``, or None when the gateway answered it itself."""
+        if inbound.kind is Kind.UNSUPPORTED:
+            await self._say(inbound, "unsupported")
+            return None
+        if inbound.kind is Kind.COMMAND:
+            return inbound.value  # made by an adapter from a platform event, not typed
+        if inbound.kind is Kind.CHOICE:
+            choice = await self.offers.resolve(inbound.subject, inbound.value)
+            if choice is None:
+                await self._say(inbound, "button_expired")
+                return None
+            return choice.payload
+        typed = inbound.value.strip()
+        if len(typed) > self.max_text_chars:
+            await self._say(inbound, "too_long", limit=self.max_text_chars)
+            return None
+        command = _COMMAND.fullmatch(typed)
+        if command and command.group(1) in COMMANDS:
+            return f"/{command.group(1)}"
+        typed = typed.lstrip("/").strip()
+        if not typed:
+            return None
+        offer = await self.offers.open_question(inbound.subject)
+        if offer is None:
+            return typed
+        match = match_choice(typed, offer.choices)
+        if match.outcome is Outcome.CHOSEN and match.choice is not None:
+            log.info("gateway.choice.typed")
+            return match.choice.payload
+        if match.outcome is Outcome.AMBIGUOUS:
+            await self._deliver(inbound, [BotMessage(
+                text("which_one", offer.language), offer.buttons(match.candidates),
+                language=offer.language)])
+            return None
+        return typed
+
+    async def _over_rate(self, subject: str) -> int:
+        """0 within the limit, else how many messages over it this one is."""
+        key = keys.rate(subject, int(time.time() // 60))
+        count = int(await self.client.incr(key))
+        if count == 1:
+            await self.client.expire(key, 120)
+        return max(0, count - self.rate_per_minute)
+
+    async def language(self, inbound: Inbound) -> str:
+        """The language for the gateway's own texts: Rasa's last, else the platform's hint."""
+        value = await self.client.get(keys.language(inbound.subject))
+        if value:
+            return value.decode() if isinstance(value, bytes) else str(value)
+        return inbound.language_hint or DEFAULT_LANGUAGE
+
+    async def _say(self, inbound: Inbound, name: str, **values: object) -> None:
+        language = await self.language(inbound)
+        await self._deliver(inbound, [BotMessage(text(name, language, **values),
+                                                 language=language)])
+
+    async def _deliver(self, inbound: Inbound, messages: list[BotMessage]) -> None:
+        if messages:
+            await self.channels[inbound.channel].deliver(inbound, messages)

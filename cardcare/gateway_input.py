@@ -1,0 +1,131 @@
+"""Rasa's input channel for the gateway (``bot/``): REST with a credential, and no other caller.
+
+Rasa's own ``rest`` channel takes the channel name and sender from whoever posts to it, and
+Rasa's ``--auth-token`` does not cover channel webhooks.  The gateway is the only process that
+may speak for Telegram, WeChat and web chat users, so this channel:
+
+* refuses a request without the gateway's bearer token (compared in constant time);
+* accepts only a sender that is the subject of the named channel (``telegram:42`` with
+  ``input_channel: telegram``), so a caller cannot file a message under another chat;
+* passes the channel's message id on, so the actions' idempotency keys are stable;
+* answers each bot message whole (not split at blank lines) with the language it was written
+  in (``cardcare.nlg``), which the gateway needs for its own texts;
+* answers 500 when the turn failed, instead of Rasa's REST channel's empty 200, so the
+  gateway can tell "nothing to say" from "broken" and apologise.
+
+Configured in ``credentials.yml`` as ``cardcare.gateway_input.GatewayInput`` with ``token``.
+"""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import structlog
+from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from cardcare.conversation import CHANNELS, SubjectError, parse_subject
+
+log = structlog.get_logger(__name__)
+# The gateway's channels; ``rest`` stays Rasa's own.
+GATEWAY_CHANNELS = tuple(c for c in CHANNELS if c != "rest")
+
+
+class TaggedCollector(CollectingOutputChannel):
+    """Collects bot messages whole, each with the ``language`` its response was written in."""
+
+    @classmethod
+    def name(cls) -> str:
+        """Rasa's name for this output channel (``channel:`` variations are not used)."""
+        return "gateway"
+
+    async def send_response(self, recipient_id: str, message: dict[str, Any]) -> None:
+        """Collects ``message``, keeping the language tag ``cardcare.nlg`` added."""
+        language = message.pop("language", None)
+        before = len(self.messages)
+        await super().send_response(recipient_id, message)
+        for collected in self.messages[before:]:
+            collected["language"] = language
+
+    async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
+        """One message per response: the channel adapters split only where they must."""
+        await self._persist_message(self._message(recipient_id, text=text))
+
+
+class GatewayInput(InputChannel):
+    """``POST /webhooks/gateway/webhook`` for the gateway, with a bearer token."""
+
+    def __init__(self, token: str) -> None:
+        if not token or token.startswith("${"):
+            raise ValueError("GatewayInput needs a token: set CARDCARE_GATEWAY_TOKEN")
+        self.token = token
+
+    @classmethod
+    def name(cls) -> str:
+        """Also the URL prefix: ``/webhooks/gateway/``."""
+        return "gateway"
+
+    @classmethod
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> GatewayInput:
+        """Reads ``token`` from credentials.yml (which reads it from the environment)."""
+        return cls(str((credentials or {}).get("token") or ""))
+
+    def _authorised(self, request: Request) -> bool:
+        scheme, _, given = (request.headers.get("Authorization") or "").partition(" ")
+        return scheme.lower() == "bearer" and hmac.compare_digest(
+            given.encode(), self.token.encode())
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        """The webhook; the health route answers without the token (it tells nothing)."""
+        hook = Blueprint("gateway_webhook", __name__)
+
+        @hook.route("/", methods=["GET"])
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @hook.route("/webhook", methods=["POST"])
+        async def receive(request: Request) -> HTTPResponse:
+            if not self._authorised(request):
+                return response.json({"error": "unauthorised"}, status=401)
+            body = request.json if isinstance(request.json, dict) else None
+            problem = _problem(body)
+            if problem:
+                return response.json({"error": problem}, status=400)
+            assert body is not None
+            collector = TaggedCollector()
+            metadata = body.get("metadata") if isinstance(body.get("metadata"), dict) else {}
+            message_id = body.get("message_id")
+            try:
+                await on_new_message(UserMessage(
+                    body["message"], collector, body["sender"],
+                    input_channel=body["input_channel"],
+                    message_id=message_id if isinstance(message_id, str) else None,
+                    metadata=metadata))
+            except Exception as error:  # the turn failed; the gateway apologises
+                log.error("gateway.turn.failed", error_type=type(error).__name__)
+                return response.json({"error": "turn failed", "messages": collector.messages},
+                                     status=500)
+            return response.json(collector.messages)
+
+        return hook
+
+
+def _problem(body: dict[str, Any] | None) -> str | None:
+    """What is wrong with a webhook body, or None."""
+    if body is None:
+        return "the body must be a JSON object"
+    if not isinstance(body.get("message"), str) or not body["message"].strip():
+        return "message must be a non-empty string"
+    channel, sender = body.get("input_channel"), body.get("sender")
+    if channel not in GATEWAY_CHANNELS or not isinstance(sender, str):
+        return f"input_channel must be one of {', '.join(GATEWAY_CHANNELS)}, with a sender"
+    try:
+        if parse_subject(sender)[0] != channel:
+            return "sender must be a subject of input_channel"
+    except SubjectError:
+        return "sender must be a subject: <channel>:<user id>"
+    return None

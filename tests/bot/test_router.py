@@ -1,0 +1,67 @@
+"""What the gateway does with a message before and after Rasa: modes, limits, outages."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from bot.modes import Mode
+from tests.bot.conftest import Browser
+
+
+@pytest.fixture
+async def tab(start_gateway, fake_rasa):
+    gateway = await start_gateway((fake_rasa.url,), rate_per_minute=5, max_text_chars=50)
+    browser = Browser(gateway.url)
+    await browser.open()
+    browser.gateway = gateway
+    yield browser
+    await browser.close()
+
+
+async def test_while_a_person_owns_the_chat_the_bot_is_silent(tab, fake_rasa, redis_clean):
+    await tab.send(type="message", text="hello")
+    await tab.receive()
+    subject = fake_rasa.turns[0].sender
+    await tab.gateway.state.router.modes.set(subject, Mode.AGENT)
+    await tab.send(type="message", text="my card 4111 1111 1111 1111 is gone")
+    await asyncio.sleep(0.3)
+    assert len(fake_rasa.turns) == 1
+    [(_, fields)] = await redis_clean.xrange(f"cardcare:gw:agent-inbox:{subject}")
+    assert b"1111 1111 1111" not in fields[b"message"] and b"1111" in fields[b"message"]
+    await tab.gateway.state.router.modes.set(subject, Mode.BOT)
+    await tab.send(type="message", text="back")
+    assert (await tab.receive())["text"] == "echo: back"
+
+
+async def test_a_flood_gets_one_polite_answer(tab, fake_rasa):
+    for n in range(9):
+        await tab.send(type="message", text=f"spam {n}")
+    texts = [(await tab.receive())["text"] for _ in range(6)]
+    assert texts[:5] == [f"echo: spam {n}" for n in range(5)]
+    assert "faster than I can answer" in texts[5]
+    await asyncio.sleep(0.3)
+    assert len(fake_rasa.turns) == 5
+
+
+async def test_too_long_and_outage_are_answered_in_the_chats_language(tab, fake_rasa):
+    await tab.send(type="language", language="zh-Hant")
+    assert (await tab.receive())["text"].startswith("echo: /change_language")
+    await tab.send(type="message", text="x" * 51)
+    assert "最多 50 個字元" in (await tab.receive())["text"]
+    await tab.send(type="message", text="fail")
+    assert "暫時無法回覆" in (await tab.receive())["text"]
+    assert [t.text for t in fake_rasa.turns][-1] == "fail"
+
+
+async def test_an_ambiguous_number_asks_which_one(tab, fake_rasa):
+    await tab.send(type="message", text="buttons")
+    await tab.receive()
+    await tab.send(type="message", text="3")  # the third line, or "3 months"?
+    which = await tab.receive()
+    assert which["text"].startswith("Which one do you mean?")
+    assert [b["title"] for b in which["buttons"]] == ["3 months", "12 months"]
+    await tab.send(type="choice", token=which["buttons"][0]["token"])
+    assert (await tab.receive())["text"] == 'echo: /pick{"n":"3"}'
+    assert [t.text for t in fake_rasa.turns] == ["buttons", '/pick{"n":"3"}']
