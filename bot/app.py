@@ -46,6 +46,7 @@ class Gateway:
     telegram: TelegramChannel | None = None
     wechat: WeChatChannel | None = None
     web: WebChannel | None = None
+    passive: PassiveReplies | None = None
 
 
 GATEWAY = web.AppKey("gateway", Gateway)
@@ -116,7 +117,7 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
             assert wechat is not None
             await wechat.push(inbound, messages)
 
-        passive = PassiveReplies(client, events, push)
+        passive = gateway.passive = PassiveReplies(client, events, push)
         wechat = WeChatChannel(settings.wechat, conversations.submit, api, passive, failures,
                                settings.wechat_passive_s, instance)
         channels[wechat.name] = gateway.wechat = wechat
@@ -131,6 +132,10 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
     finally:
         sweeper.cancel()
         await conversations.close()
+        if gateway.passive:
+            await gateway.passive.close()
+        if gateway.wechat:
+            await gateway.wechat.close()
         if telegram:
             with contextlib.suppress(Exception):
                 await telegram.stop()

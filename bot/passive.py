@@ -21,10 +21,13 @@ import time
 from collections.abc import Awaitable, Callable
 
 import redis.asyncio as redis
+import structlog
 
 from bot import keys
 from bot.events import Events
 from bot.messages import BotMessage, Inbound
+
+log = structlog.get_logger(__name__)
 
 # Long enough for WeChat's three tries (15 s), short enough not to keep answers around.
 RESULT_TTL_S = 120
@@ -57,7 +60,7 @@ class PassiveReplies:
         self.push = push
         self._finish = client.register_script(_FINISH)
         self._take = client.register_script(_TAKE)
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._due: dict[asyncio.Task[None], tuple[Inbound, list[BotMessage]]] = {}
 
     def expect(self, inbound: Inbound) -> asyncio.Future[None]:
         """Registers interest in the answer to ``inbound``: call before submitting it, so a
@@ -93,14 +96,27 @@ class PassiveReplies:
         # request took the answer.  In the background: the conversation's next message
         # must not wait for this.
         task = asyncio.ensure_future(self._push_unless_taken(inbound, messages))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._due[task] = (inbound, messages)
+        task.add_done_callback(lambda done: self._due.pop(done, None))
 
-    async def _push_unless_taken(self, inbound: Inbound, messages: list[BotMessage]) -> None:
-        await asyncio.sleep(max(0.0, inbound.time + WINDOW_S - time.time()))
-        if await self.client.set(keys.passive_claim(inbound.channel, inbound.message_id),
-                                 "push", nx=True, ex=RESULT_TTL_S):
-            await self.push(inbound, messages)
+    async def _push_unless_taken(self, inbound: Inbound, messages: list[BotMessage],
+                                 now: bool = False) -> None:
+        if not now:
+            await asyncio.sleep(max(0.0, inbound.time + WINDOW_S - time.time()))
+        try:
+            if await self.client.set(keys.passive_claim(inbound.channel, inbound.message_id),
+                                     "push", nx=True, ex=RESULT_TTL_S):
+                await self.push(inbound, messages)
+        except Exception:
+            log.exception("gateway.passive.push_failed", message_id=inbound.message_id)
+
+    async def close(self) -> None:
+        """Pushes at once what was waiting for its window, unless taken (a shutdown loses
+        nothing: this instance's waiting requests are being cancelled anyway)."""
+        due = list(self._due.items())
+        for task, _ in due:
+            task.cancel()
+        await asyncio.gather(*(self._push_unless_taken(i, m, now=True) for _, (i, m) in due))
 
     def _keys(self, inbound: Inbound) -> list[str]:
         return [keys.passive_result(inbound.channel, inbound.message_id),

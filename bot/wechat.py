@@ -193,6 +193,11 @@ class WeChatChannel:
                 await self.failures.record(NAME, inbound.subject, error.reason)
                 return
 
+    async def close(self) -> None:
+        """Finishes sending what was being pushed."""
+        if self._tasks:
+            await asyncio.wait(list(self._tasks), timeout=10)
+
     def _spawn(self, coroutine: Any) -> None:
         task = asyncio.ensure_future(coroutine)
         self._tasks.add(task)

@@ -8,6 +8,7 @@ shape), records every turn with its start and end, and answers predictably:
 * ``buttons``: a question with three choices (payloads ``/pick{"n":"1"}`` ...);
 * ``yesno``: a yes/no question (``/affirm`` and ``/deny``);
 * ``fail``: answers 500, as Rasa does when a turn failed;
+* ``long <lines>``: that many lines of 100 characters;
 * anything else: ``echo: <text>`` in the language of the hint, or ``en``.
 """
 
@@ -89,6 +90,10 @@ class FakeRasa:
             await asyncio.sleep(float(words[1]))
         if turn.text == "fail":
             return web.json_response({"error": "turn failed"}, status=500)
+        if words[:1] == ["long"]:
+            text = "\n".join(f"{n:04d} " + "x" * 95 for n in range(int(words[1])))
+            return web.json_response([{"recipient_id": turn.sender, "language": language,
+                                       "text": text}])
         if turn.text == "buttons":
             return web.json_response([{"recipient_id": turn.sender, "language": language,
                                        "text": "Which plan?", "buttons": [
