@@ -1,1 +1,1 @@
-"""CardCare: code shared by more than one process, and the `cardcare` command line."""
+"""CardCare: what more than one running process imports; the developer tools are in ``dev``."""

@@ -1,5 +1,5 @@
-"""`python -m cardcare` is the `cardcare` command."""
+"""`python -m cardcare` is the `cardcare` command (``cardcare.dev.cli``)."""
 
-from cardcare.cli import main
+from cardcare.dev.cli import main
 
 raise SystemExit(main())

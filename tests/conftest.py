@@ -42,7 +42,7 @@ async def agent(model_path: Path) -> AsyncIterator[Any]:
     """The trained model loaded in-process, for NLU tests."""
     from rasa.core.agent import Agent
 
-    from cardcare.evaluation import quiet_logs
+    from cardcare.dev.evaluation import quiet_logs
 
     quiet_logs()
     loaded = Agent.load(str(model_path))
@@ -78,7 +78,7 @@ def redis_client() -> Iterator[Any]:
 @pytest.fixture(scope="session")
 def stack(model_path: Path, redis_client: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     """The whole stack (sandbox bank, action server, Rasa) on free loopback ports, storing in Redis."""
-    from cardcare.stack import Stack, StackConfig
+    from cardcare.dev.stack import Stack, StackConfig
 
     config = StackConfig(
         rasa_port=_free_port(), actions_port=_free_port(), bank_port=_free_port(),

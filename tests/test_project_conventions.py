@@ -115,7 +115,8 @@ def test_no_module_does_io_on_import():
         "def refuse(*a, **k): raise AssertionError('network on import')\n"
         "socket.socket.connect = refuse\n"
         "import pkgutil, importlib\n"
-        "for pkg in ('nlu', 'actions', 'actions.bank', 'bankapi', 'bankapi.sandbox', 'cardcare'):\n"
+        "for pkg in ('nlu', 'actions', 'actions.bank', 'bankapi', 'bankapi.sandbox', 'cardcare',\n"
+        "            'cardcare.dev', 'bot'):\n"
         "    for m in pkgutil.iter_modules([pkg.replace('.', '/')]):\n"
         "        if m.name != '__main__': importlib.import_module(f'{pkg}.{m.name}')\n"
     )

@@ -1,7 +1,7 @@
 """``make bench``: how long the action server takes per banking flow, and how much of it is the bank.
 
 Each flow runs ``--runs`` times as a scripted conversation through the real actions (driven
-in-process by ``cardcare.driver.Chat``, as Rasa would call them) against the sandbox bank served
+in-process by ``cardcare.dev.driver.Chat``, as Rasa would call them) against the sandbox bank served
 over loopback HTTP, reset to its seed before every run.  Every bank call is timed at the
 client's transport, so each action turn splits into the bank's time and CardCare's own
 (actions, client, parsing, formatting).  Verification codes are read outside the timed turns.
@@ -40,9 +40,9 @@ from actions.sessions import MemorySessionStore
 from bankapi.sandbox.app import create_app
 from bankapi.sandbox.context import Settings
 from bankapi.sandbox.seed import CUSTOMERS
-from cardcare.driver import Chat
+from cardcare.dev.driver import Chat
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 API_KEY = "bench-only-key"
 PHONES = {c.customer_id: "+" + c.phone for c in CUSTOMERS}
 

@@ -8,7 +8,7 @@ import signal
 import threading
 from pathlib import Path
 
-from cardcare.stack import DEFAULT_MODEL, Stack, StackConfig, StackError
+from cardcare.dev.stack import DEFAULT_MODEL, Stack, StackConfig, StackError
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -53,19 +53,19 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _chat(args: argparse.Namespace) -> int:
-    from cardcare.chat import run
+    from cardcare.dev.chat import run
 
     return run(args.url)
 
 
 def _eval(args: argparse.Namespace) -> int:
-    from cardcare.evaluation import main as evaluate
+    from cardcare.dev.evaluation import main as evaluate
 
     return evaluate(Path(args.model), Path(args.out))
 
 
 def _bench(args: argparse.Namespace) -> int:
-    from cardcare.bench import main as bench
+    from cardcare.dev.bench import main as bench
 
     return bench(args.runs, Path(args.out))
 

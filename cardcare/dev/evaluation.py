@@ -22,7 +22,7 @@ from typing import Any
 
 from cardcare.conversation import LANGUAGES
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 # The product's targets (issue "Multilingual Rasa foundation"): macro-F1 per language,
 # undiacritised Vietnamese within 3 points, language identification per language.
 TARGET_MACRO_F1 = 0.93

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_MODEL = ROOT / "models" / "cardcare.tar.gz"
 # Rasa needs ~20 s to load TensorFlow and the model on this kind of machine; the action
 # server ~3 s.  Generous limits keep a slow CI machine from failing spuriously.

@@ -1,4 +1,4 @@
-"""Banking actions driven directly (``cardcare.driver.Chat``) against the real sandbox over HTTP."""
+"""Banking actions driven directly (``cardcare.dev.driver.Chat``) against the real sandbox over HTTP."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 
 from actions.bank import BankClient, BankSettings
 from actions.sessions import MemorySessionStore
-from cardcare.driver import Chat
+from cardcare.dev.driver import Chat
 from tests.sandbox import API_KEY, Bank
 
 

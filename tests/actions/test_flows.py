@@ -16,7 +16,7 @@ from actions.limits import ActionCreditLimit
 from actions.repayment import ActionRepaymentPlan
 from actions.rewards import ActionRewardsPoints
 from actions.router import ActionAffirm, ActionDeny, ActionResumeFlow
-from cardcare.driver import Chat
+from cardcare.dev.driver import Chat
 from tests.sandbox import CUSTOMERS, Bank
 
 LANGUAGE = {"cus_emma": "en", "cus_wang": "zh-Hans", "cus_chen": "zh-Hant", "cus_wong": "zh-Hant",

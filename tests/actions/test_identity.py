@@ -7,7 +7,7 @@ import re
 from actions.account import ActionCheckBalance
 from actions.identity import ActionVerificationDone, ValidateVerifyForm
 from actions.identity_details import parse_code, parse_identity
-from cardcare.driver import Chat
+from cardcare.dev.driver import Chat
 from tests.sandbox import Bank
 
 EMMA_PHONE = "+1 (415) 555-0101"

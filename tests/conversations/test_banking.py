@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from actions.i18n import response_text
-from cardcare.chat import send
+from cardcare.dev.chat import send
 from cardcare.conversation import subject
 
 pytestmark = pytest.mark.model

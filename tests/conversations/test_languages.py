@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from actions.i18n import response_text
-from cardcare.chat import send
+from cardcare.dev.chat import send
 from cardcare.conversation import LANGUAGE_HINT_KEY, LANGUAGES
 from tests.conversations.scripts import EXPECTED_RESPONSES, MESSAGES, VERIFY_FIRST
 

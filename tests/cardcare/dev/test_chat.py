@@ -1,6 +1,6 @@
 import pytest
 
-from cardcare.chat import render, send
+from cardcare.dev.chat import render, send
 
 
 def test_render_numbers_buttons_and_returns_payloads():

@@ -1,4 +1,4 @@
-from cardcare.evaluation import HeldOutSet, report, targets
+from cardcare.dev.evaluation import HeldOutSet, report, targets
 
 
 def parse(intent: str, language: str) -> dict:

@@ -2,7 +2,7 @@
 
 import yaml
 
-from cardcare.stack import StackConfig, _endpoints_file, _environment
+from cardcare.dev.stack import StackConfig, _endpoints_file, _environment
 
 
 def test_endpoints_are_in_memory_by_default_and_masked(tmp_path):
