@@ -1,6 +1,8 @@
 """What the bot does when it is not sure what the user meant.
 
-The first and second time: a "did you mean" with the two most likely intents as buttons.
+The first and second time: a "did you mean" with the two most likely intents as buttons,
+unless the bot had just asked a question with choices: then the question again, with a hint
+on how to answer it (a "did you mean" about unrelated intents would lose the question).
 After two misunderstandings in a row: offer a person instead of guessing again.
 """
 
@@ -33,6 +35,21 @@ def misunderstandings_in_a_row(tracker: Tracker) -> int:
     return count
 
 
+def open_question(tracker: Tracker) -> dict[str, Any] | None:
+    """The bot's last message before the latest user message, if it offered choices."""
+    users = 0
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            users += 1
+            if users == 2:
+                return None
+        elif event.get("event") == "bot" and users == 1:
+            if (event.get("data") or {}).get("buttons"):
+                return event
+            return None
+    return None
+
+
 def suggestions(tracker: Tracker, domain: DomainDict) -> list[str]:
     """The most likely real intents of the latest message, best first."""
     ranking = (tracker.latest_message or {}).get("intent_ranking") or []
@@ -56,6 +73,13 @@ class ActionClarify(Action):
         """Sends the clarification in the conversation's language."""
         if misunderstandings_in_a_row(tracker) >= OFFER_HUMAN_AFTER:
             dispatcher.utter_message(response="utter_offer_human")
+            return []
+        question = open_question(tracker)
+        if question is not None:
+            # The question as the user saw it, already in their language.
+            dispatcher.utter_message(response="utter_answer_from_options")
+            dispatcher.utter_message(text=question.get("text") or "",
+                                     buttons=question["data"]["buttons"])
             return []
         intents = suggestions(tracker, domain)
         if not intents:

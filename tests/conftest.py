@@ -19,6 +19,9 @@ from bankapi.sandbox.context import Settings
 from cardcare.conversation import LANGUAGES
 from tests.sandbox import API_KEY, Bank
 
+# The gateway's fixtures (a gateway app on loopback, a stand-in for Rasa, a web chat client).
+pytest_plugins = ["tests.gateway"]
+
 ROOT = Path(__file__).resolve().parent.parent
 MODEL = ROOT / "models" / "cardcare.tar.gz"
 
@@ -83,6 +86,7 @@ def stack(model_path: Path, redis_client: Any, tmp_path_factory: pytest.TempPath
     config = StackConfig(
         rasa_port=_free_port(), actions_port=_free_port(), bank_port=_free_port(),
         model=model_path, redis_url=TEST_REDIS_URL, log_dir=tmp_path_factory.mktemp("stack"),
+        gateway_port=_free_port(),
     )
     with Stack(config) as running:
         yield running

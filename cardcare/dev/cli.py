@@ -18,15 +18,19 @@ def _run(args: argparse.Namespace) -> int:
         bank_url=os.environ.get("BANK_URL") or None,
         bank_api_key=os.environ.get("BANK_API_KEY") or None,
         bank_database_url=os.environ.get("BANK_DATABASE_URL") or None,
+        gateway_port=args.gateway_port,
     )
     stores = f"Redis at {config.redis_url}" if config.redis_url else "in memory"
     print(f"Starting CardCare (model {config.model.name}, conversations stored {stores}) ...")
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
-        with Stack(config):
+        with Stack(config) as stack:
             print(
-                f"\nCardCare is running.\n"
+                f"\nCardCare is running.\n\n"
+                f"  Web chat:       {config.gateway_url}/chat   <- open this in a browser\n\n"
+                + _channels()
+                + f"  Gateway state:  Redis at {stack.gateway_redis_url}\n"
                 f"  Rasa server:    {config.rasa_url}  (REST channel: "
                 f"{config.rasa_url}/webhooks/rest/webhook)\n"
                 f"  Action server:  {config.actions_url}\n"
@@ -50,6 +54,17 @@ def _run(args: argparse.Namespace) -> int:
         print(f"CardCare could not start: {error}")
         return 1
     return 0
+
+
+def _channels() -> str:
+    """Which messaging channels the gateway serves (their tokens come from the environment)."""
+    lines = []
+    if os.environ.get("TELEGRAM_BOT_TOKEN"):
+        lines.append(f"  Telegram:       {os.environ.get('TELEGRAM_MODE', 'webhook')} "
+                     f"(webhook path /telegram/webhook)\n")
+    if os.environ.get("WECHAT_TOKEN"):
+        lines.append("  WeChat:         callback path /wechat\n")
+    return "".join(lines)
 
 
 def _chat(args: argparse.Namespace) -> int:
@@ -79,6 +94,8 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--actions-port", type=int,
                      default=int(os.environ.get("ACTIONS_PORT", 5055)))
     run.add_argument("--bank-port", type=int, default=int(os.environ.get("BANK_PORT", 8090)))
+    run.add_argument("--gateway-port", type=int,
+                     default=int(os.environ.get("GATEWAY_PORT", 8080)))
     run.add_argument("--model", default=str(DEFAULT_MODEL))
     run.set_defaults(handler=_run)
     chat = commands.add_parser("chat", help="talk to the running stack in this terminal")

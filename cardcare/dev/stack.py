@@ -1,13 +1,18 @@
-"""Starts and stops CardCare's processes: the sandbox bank, the action server, the Rasa server.
+"""Starts and stops CardCare's processes: the sandbox bank, the action server, Rasa, the gateway.
 
 `make run` and the end-to-end tests use the same code, so what the tests exercise is what a
-newcomer runs.  Both servers bind to loopback only; Rasa's telemetry is off.
+newcomer runs.  Everything binds to loopback only; Rasa's telemetry is off.  The gateway
+(``bot/``) is the public face; it reaches Rasa through the gateway channel with a token made
+for this run, and Rasa's HTTP API requires another.  The gateway keeps its state in Redis:
+``REDIS_URL``, else the machine's Redis on 127.0.0.1:6379, else a private ``redis-server``
+that the stack starts (and stops).
 """
 
 from __future__ import annotations
 
 import os
 import secrets
+import shutil
 import signal
 import subprocess
 import sys
@@ -47,6 +52,12 @@ class StackConfig:
     bank_database_url: str | None = None
     # The action server's idle expiry of a verified session (15 minutes in production).
     session_idle_s: int | None = None
+    # The gateway (web chat, Telegram and WeChat webhooks); None: the stack runs without it.
+    gateway_port: int | None = 8080
+    # Credentials between the stack's processes, new for every run (never written to a file).
+    gateway_token: str = field(default_factory=lambda: secrets.token_urlsafe(24))
+    rasa_api_token: str = field(default_factory=lambda: secrets.token_urlsafe(24))
+    web_secret: str = field(default_factory=lambda: secrets.token_urlsafe(24))
 
     @property
     def rasa_url(self) -> str:
@@ -57,6 +68,11 @@ class StackConfig:
     def actions_url(self) -> str:
         """Base URL of the action server."""
         return f"http://{self.host}:{self.actions_port}"
+
+    @property
+    def gateway_url(self) -> str:
+        """Base URL of the gateway (the web chat is at ``/chat``)."""
+        return f"http://{self.host}:{self.gateway_port}"
 
     @property
     def sandbox(self) -> bool:
@@ -71,7 +87,9 @@ class StackConfig:
 
 def _endpoints_file(config: StackConfig) -> Path:
     """Writes the endpoints file for this run: in-memory stores, or Redis when configured."""
-    lines = ["action_endpoint:", f'  url: "{config.actions_url}/webhook"']
+    lines = ["action_endpoint:", f'  url: "{config.actions_url}/webhook"',
+             # Each bot message says its language, for the gateway's own texts.
+             "nlg:", "  type: cardcare.nlg.LanguageTaggingGenerator"]
     if not config.redis_url:
         lines += ["tracker_store:", "  type: cardcare.tracker_store.MaskingInMemoryTrackerStore"]
     else:
@@ -90,6 +108,35 @@ def _endpoints_file(config: StackConfig) -> Path:
     return path
 
 
+def _credentials_file(config: StackConfig) -> Path:
+    """Writes the channels file for this run: Rasa's REST channel (``make chat``) and the
+    gateway's channel, whose token Rasa reads from the environment."""
+    path = config.log_dir / f"credentials-{config.rasa_port}.yml"
+    path.write_text("rest:\ncardcare.gateway_input.GatewayInput:\n"
+                    "  token: ${CARDCARE_GATEWAY_TOKEN}\n", encoding="utf-8")
+    return path
+
+
+def _redis_up(url: str) -> bool:
+    import redis
+
+    client = redis.Redis.from_url(url, socket_connect_timeout=1)
+    try:
+        return bool(client.ping())
+    except redis.RedisError:
+        return False
+    finally:
+        client.close()
+
+
+def _free_port(host: str) -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
 def _environment(config: StackConfig, api_key: str) -> dict[str, str]:
     env = dict(os.environ)
     env.update(
@@ -97,6 +144,7 @@ def _environment(config: StackConfig, api_key: str) -> dict[str, str]:
         BANK_API_KEY=api_key,
         RASA_TELEMETRY_ENABLED="false",
         TF_CPP_MIN_LOG_LEVEL="2",
+        CARDCARE_GATEWAY_TOKEN=config.gateway_token,
         SANIC_HOST=config.host,  # rasa-sdk binds 0.0.0.0 unless told otherwise
         PYTHONPATH=str(ROOT) + os.pathsep + env.get("PYTHONPATH", ""),
     )
@@ -135,10 +183,12 @@ class Stack:
 
     config: StackConfig = field(default_factory=StackConfig)
     processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    # Where the gateway keeps its state (set by ``start``).
+    gateway_redis_url: str | None = None
 
     def start(self) -> Stack:
-        """Starts the sandbox bank (unless a real one is configured), the action server, then
-        Rasa, and waits until all answer.
+        """Starts the sandbox bank (unless a real one is configured), the action server, Rasa,
+        then the gateway, and waits until all answer.
 
         Raises:
             StackError: the model is missing, a real bank has no API key, or a process did not
@@ -171,15 +221,46 @@ class Stack:
                 [str(bin_dir / "rasa"), "run", "--enable-api", "--interface", config.host,
                  "--port", str(config.rasa_port), "--model", str(config.model),
                  "--endpoints", str(_endpoints_file(config)),
-                 "--credentials", str(ROOT / "credentials.yml")],
+                 "--credentials", str(_credentials_file(config)),
+                 # Rasa's HTTP API (trackers, trigger_intent) only for who holds this token.
+                 "--auth-token", config.rasa_api_token],
                 env, rasa_log,
             )
             _wait_until_up(f"{config.actions_url}/health", actions, actions_log)
-            _wait_until_up(f"{config.rasa_url}/status", rasa, rasa_log)
+            _wait_until_up(f"{config.rasa_url}/status?token={config.rasa_api_token}", rasa,
+                           rasa_log)
+            if config.gateway_port is not None:
+                self._start_gateway(env)
         except BaseException:
             self.stop()
             raise
         return self
+
+    def _start_gateway(self, env: dict[str, str]) -> None:
+        """The gateway, on the Redis it needs (see the module docstring for which)."""
+        config = self.config
+        url = config.redis_url or "redis://127.0.0.1:6379/0"
+        if not _redis_up(url):
+            if config.redis_url or shutil.which("redis-server") is None:
+                raise StackError(f"The gateway needs Redis and none answers at {url}; start "
+                                 "one (`redis-server`) or set REDIS_URL.")
+            port = _free_port(config.host)
+            log = config.log_dir / f"redis-{port}.log"
+            self._spawn(["redis-server", "--bind", config.host, "--port", str(port),
+                         "--save", "", "--appendonly", "no"], env, log)
+            url = f"redis://{config.host}:{port}/0"
+            deadline = time.monotonic() + 10
+            while not _redis_up(url):
+                if time.monotonic() > deadline:
+                    raise StackError(f"redis-server did not start; see {log}")
+                time.sleep(0.1)
+        self.gateway_redis_url = url
+        log = config.log_dir / f"gateway-{config.gateway_port}.log"
+        gateway = self._spawn([sys.executable, "-m", "bot"], {
+            **env, "REDIS_URL": url, "RASA_URLS": config.rasa_url,
+            "GATEWAY_HOST": config.host, "GATEWAY_PORT": str(config.gateway_port),
+            "WEB_CHAT_SECRET": config.web_secret}, log)
+        _wait_until_up(f"{config.gateway_url}/health", gateway, log)
 
     def _spawn(self, args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
         handle = log.open("wb")

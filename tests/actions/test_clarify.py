@@ -44,3 +44,26 @@ async def test_second_misunderstanding_in_a_row_offers_a_person(domain):
     events = [user("nlu_fallback"), {"event": "bot"}, user("nlu_fallback")]
     await ActionClarify().run(dispatcher, tracker(events, "vi"), domain)
     assert [m["response"] for m in dispatcher.messages] == ["utter_offer_human"]
+
+
+async def test_a_misunderstood_answer_to_a_question_with_choices_repeats_it_with_a_hint(domain):
+    buttons = [{"title": "permanent", "payload": '/credit_limit{"limit_kind":"permanent"}'},
+               {"title": "temporary (30 days)",
+                "payload": '/credit_limit{"limit_kind":"temporary"}'}]
+    events = [user("credit_limit"), {"event": "action", "name": "action_credit_limit"},
+              {"event": "bot", "text": "Permanently or temporarily?", "data": {"buttons": buttons}},
+              user("nlu_fallback")]
+    dispatcher = CollectingDispatcher()
+    await ActionClarify().run(dispatcher, tracker(events, "en"), domain)
+    hint, question = dispatcher.messages
+    assert hint["response"] == "utter_answer_from_options"
+    assert question["text"] == "Permanently or temporarily?" and question["buttons"] == buttons
+
+
+async def test_a_question_answered_earlier_is_not_repeated(domain):
+    events = [{"event": "bot", "text": "Which card?", "data": {"buttons": [{"title": "Visa"}]}},
+              user("greet"), {"event": "bot", "text": "Hello!", "data": {}},
+              user("nlu_fallback")]
+    dispatcher = CollectingDispatcher()
+    await ActionClarify().run(dispatcher, tracker(events, "en"), domain)
+    assert [m["response"] for m in dispatcher.messages] == ["utter_did_you_mean"]

@@ -7,7 +7,7 @@ import asyncio
 import pytest
 
 from bot.modes import Mode
-from tests.bot.conftest import Browser
+from tests.gateway import Browser
 
 
 @pytest.fixture

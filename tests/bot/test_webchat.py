@@ -10,7 +10,7 @@ import aiohttp
 import pytest
 
 from bot.webchat import COOKIE
-from tests.bot.conftest import Browser
+from tests.gateway import Browser
 
 
 @pytest.fixture

@@ -1,0 +1,152 @@
+"""A whole banking conversation on each channel, through the real gateway and the real stack.
+
+The user talks through the real python-telegram-bot (fake Bot API), wechatpy's crypto (fake
+WeChat), or the web chat's socket; the gateway passes it to the running Rasa, whose action
+server calls the sandbox bank.  Each conversation ends in the bank's state.  Buttons are
+tapped on Telegram and the web; on WeChat, and for the typed answers, they are typed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import urllib.request
+from typing import Any
+
+import aiohttp
+import pytest
+import redis.asyncio as aioredis
+
+from bot.settings import TelegramSettings, WeChatSettings
+from tests.conftest import TEST_REDIS_URL
+from tests.fakes.telegram import FakeTelegram, callback_update, text_update
+from tests.fakes.wechat import FakeWeChatAPI, WeChatPlatform
+from tests.gateway import Browser, idle
+
+pytestmark = pytest.mark.model
+
+SECRET = "telegram-e2e-secret"
+WX_TOKEN, WX_APP, WX_AES = "wx-e2e-token", "wxE2EAPPID", "E2E" * 14 + "x"
+
+
+def get_json(url: str) -> Any:
+    with urllib.request.urlopen(url, timeout=10) as response:
+        return json.loads(response.read())
+
+
+def reset_bank(stack: Any) -> None:
+    request = urllib.request.Request(f"{stack.config.bank_base_url}/sandbox/reset", data=b"{}",
+                                     method="POST", headers={"Content-Type": "application/json"})
+    urllib.request.urlopen(request, timeout=10).close()
+
+
+def code_for(stack: Any, subject: str) -> str:
+    outbox = get_json(f"{stack.config.bank_base_url}/sandbox/outbox?subject={subject}")
+    return re.search(r"\b(\d{6})\b", outbox["messages"][-1]["body"]).group(1)
+
+
+def customer(stack: Any, customer_id: str) -> dict[str, Any]:
+    return get_json(f"{stack.config.bank_base_url}/sandbox/customers/{customer_id}")
+
+
+@pytest.fixture
+async def client():
+    redis = aioredis.from_url(TEST_REDIS_URL)
+    yield redis
+    await redis.close()
+
+
+async def test_telegram_lost_card_blocked_and_replaced(stack, start_gateway, client):
+    reset_bank(stack)
+    async with FakeTelegram() as telegram, aiohttp.ClientSession() as http:
+        gateway = await start_gateway(
+            (stack.config.rasa_url,), rasa_token=stack.config.gateway_token,
+            telegram=TelegramSettings(token=telegram.token, webhook_secret=SECRET,
+                                      api_url=telegram.url))
+        chat, update = 730001, iter(range(1, 100))
+
+        async def say(text: str | None = None, tap: str | None = None) -> list[dict[str, Any]]:
+            before = len(telegram.messages(chat))
+            if tap is not None:
+                [data] = [b["callback_data"] for m in telegram.messages(chat)[::-1]
+                          for row in (m.get("reply_markup") or {}).get("inline_keyboard", [])
+                          for b in row if tap in b["text"]][:1]
+                body = callback_update(next(update), chat, data)
+            else:
+                body = text_update(next(update), chat, text or "")
+            async with http.post(f"{gateway.url}/telegram/webhook", json=body, headers={
+                    "X-Telegram-Bot-Api-Secret-Token": SECRET}) as response:
+                assert response.status == 200
+            await idle(client, f"telegram:{chat}")
+            return telegram.messages(chat)[before:]
+
+        assert "confirm it's you" in " ".join(m["text"] for m in await say("I lost my credit card"))
+        await say("my number is +1 415 555 0101")
+        answer = await say(code_for(stack, f"telegram:{chat}"))
+        titles = [b["text"] for m in answer for row in
+                  (m.get("reply_markup") or {}).get("inline_keyboard", []) for b in row]
+        assert any("4821" in t for t in titles), answer
+        blocked = await say(tap="4821")
+        assert "permanently blocked" in " ".join(m["text"] for m in blocked)
+        await say("yes please")
+    state = customer(stack, "cus_emma")
+    assert {c["card_id"]: c["status"] for c in state["cards"]}["card_emma_visa"] == "blocked"
+    assert len(state["replacement_orders"]) == 1
+    assert f"telegram:{chat}" in state["linked_subjects"]
+
+
+async def test_wechat_lost_card_in_simplified_chinese_with_typed_choices(stack, start_gateway,
+                                                                         client):
+    reset_bank(stack)
+    async with FakeWeChatAPI(app_id=WX_APP) as api, aiohttp.ClientSession() as http:
+        gateway = await start_gateway(
+            (stack.config.rasa_url,), rasa_token=stack.config.gateway_token,
+            wechat=WeChatSettings(token=WX_TOKEN, app_id=WX_APP, app_secret=api.app_secret,
+                                  aes_key=WX_AES, api_url=api.url))
+        platform = WeChatPlatform(WX_TOKEN, WX_APP, WX_AES, "safe", f"{gateway.url}/wechat")
+        openid, ids = "oWANG_e2e", iter(range(9001, 9100))
+
+        async def say(text: str) -> str:
+            pushed = len(api.sent_to(openid))
+            result = await platform.push(platform.xml_text(openid, text, next(ids)),
+                                         session=http)
+            await idle(client, f"wechat:{openid}")
+            return "\n".join([result.text or "", *api.sent_to(openid)[pushed:]])
+
+        assert "确认您的身份" in await say("我的信用卡丢了")
+        await say("卡号后四位3306，生日1990-08-23")
+        blocked = await say(code_for(stack, f"wechat:{openid}"))
+        assert "1. " in blocked and "2. " in blocked  # the replacement question, numbered
+        await say("1")
+    state = customer(stack, "cus_wang")
+    assert [c["status"] for c in state["cards"] if c["card_id"].endswith("3306")
+            or "wang" in c["card_id"]][0] == "blocked"
+    assert len(state["replacement_orders"]) == 1
+
+
+async def test_web_chat_repayment_plan_with_typed_answers_in_vietnamese(stack, start_gateway,
+                                                                       client):
+    reset_bank(stack)
+    gateway = await start_gateway((stack.config.rasa_url,), rasa_token=stack.config.gateway_token)
+    tab = Browser(gateway.url)
+    await tab.open(language="vi")
+    try:
+        subject = None
+
+        async def say(text: str) -> str:
+            await tab.send(type="message", text=text)
+            return "\n".join(part for m in await tab.answer()
+                             for part in [m["text"], *(b["title"] for b in m["buttons"])])
+
+        await say("minh bi mat viec, thang nay khong tra no the duoc")
+        subject = await tab.subject(client)
+        await say("so dt cua minh 0903111222")
+        offers = await say(code_for(stack, subject))
+        assert "12 tháng" in offers, offers
+        assert "12" in await say("12")  # typed: the 12-month offer, not "did you mean"
+        await say("dong y")
+    finally:
+        await tab.close()
+    [plan] = customer(stack, "cus_khoa")["repayment_plans"]
+    assert plan["months"] == 12
