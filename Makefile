@@ -39,14 +39,17 @@ run: $(MODEL)
 chat: $(STAMP)
 	$(PY) -m cardcare chat
 
+# Lint first: a ruff finding fails in seconds, before the slow tests.
 test: $(MODEL)
+	$(PY) -m ruff check .
 	$(PY) -m pytest
 
 eval: $(MODEL)
 	$(PY) -m cardcare eval
 
-# Action-server latency per banking flow against the sandbox bank (no model needed).
-bench: $(STAMP)
+# Action-server latency per banking flow against the sandbox bank, then the gateway's overhead
+# (Telegram webhook path vs Rasa's REST channel) and WeChat's passive-reply share.
+bench: $(MODEL)
 	$(PY) -m cardcare bench
 
 clean:

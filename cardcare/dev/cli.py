@@ -82,7 +82,15 @@ def _eval(args: argparse.Namespace) -> int:
 def _bench(args: argparse.Namespace) -> int:
     from cardcare.dev.bench import main as bench
 
-    return bench(args.runs, Path(args.out))
+    status = 0
+    if args.section in ("all", "actions"):
+        status = bench(args.runs, Path(args.out))
+    if args.section in ("all", "channels"):
+        from cardcare.dev.bench_channels import main as channels
+
+        print()
+        print(channels(args.users, args.turns, Path(args.out)), flush=True)
+    return status
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -105,8 +113,12 @@ def main(argv: list[str] | None = None) -> int:
     evaluate.add_argument("--model", default=str(DEFAULT_MODEL))
     evaluate.add_argument("--out", default="results")
     evaluate.set_defaults(handler=_eval)
-    bench = commands.add_parser("bench", help="action-server latency per banking flow")
+    bench = commands.add_parser("bench", help="action-server latency per flow; the gateway's overhead per channel")
+    bench.add_argument("section", nargs="?", default="all",
+                       choices=("all", "actions", "channels"))
     bench.add_argument("--runs", type=int, default=30)
+    bench.add_argument("--users", type=int, default=16, help="channels: users at once")
+    bench.add_argument("--turns", type=int, default=10, help="channels: messages per user")
     bench.add_argument("--out", default="results")
     bench.set_defaults(handler=_bench)
     args = parser.parse_args(argv)

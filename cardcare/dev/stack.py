@@ -58,6 +58,9 @@ class StackConfig:
     gateway_token: str = field(default_factory=lambda: secrets.token_urlsafe(24))
     rasa_api_token: str = field(default_factory=lambda: secrets.token_urlsafe(24))
     web_secret: str = field(default_factory=lambda: secrets.token_urlsafe(24))
+    # More of the gateway's environment (a benchmark points Telegram and WeChat at fakes);
+    # TELEGRAM_* and WECHAT_* of the stack's own environment reach the gateway anyway.
+    gateway_env: tuple[tuple[str, str], ...] = ()
 
     @property
     def rasa_url(self) -> str:
@@ -259,7 +262,7 @@ class Stack:
         gateway = self._spawn([sys.executable, "-m", "bot"], {
             **env, "REDIS_URL": url, "RASA_URLS": config.rasa_url,
             "GATEWAY_HOST": config.host, "GATEWAY_PORT": str(config.gateway_port),
-            "WEB_CHAT_SECRET": config.web_secret}, log)
+            "WEB_CHAT_SECRET": config.web_secret, **dict(config.gateway_env)}, log)
         _wait_until_up(f"{config.gateway_url}/health", gateway, log)
 
     def _spawn(self, args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
