@@ -7,6 +7,9 @@ renders as empty boxes in screenshots)::
     async with chromium_page() as page:
         await page.goto(url)
         await page.screenshot(path=screenshot_dir() / "chat-phone.png")
+
+Under the chat page's Content-Security-Policy (no 'unsafe-eval') ``page.wait_for_function`` with
+a string fails; wait on locators instead (``page.get_by_test_id("bot-message").nth(1).wait_for()``).
 """
 
 from __future__ import annotations
