@@ -1,0 +1,1 @@
+"""Self-tests of the loopback fakes against the real client libraries."""
