@@ -43,10 +43,11 @@ class ActionCheckBalance(BankAction):
     async def perform(self, ctx: Context) -> list[EventType]:
         for card in await _cards(ctx):
             b = await ctx.client.balance(ctx.token, card.card_id)
-            fmt = lambda amount: money(amount, b.currency, ctx.language)  # noqa: E731
-            ctx.say("utter_balance", last4=card.last4, current=fmt(b.current_balance),
-                    available=fmt(b.available_credit), statement=fmt(b.statement_balance),
-                    minimum=fmt(b.minimum_payment),
+            ctx.say("utter_balance", last4=card.last4,
+                    current=ctx.money(b.current_balance, b.currency),
+                    available=ctx.money(b.available_credit, b.currency),
+                    statement=ctx.money(b.statement_balance, b.currency),
+                    minimum=ctx.money(b.minimum_payment, b.currency),
                     due_date=day(b.due_date, ctx.language, b.currency))
         return end_flow()
 
@@ -88,12 +89,12 @@ class ActionPaymentInfo(BankAction):
             b = await ctx.client.balance(ctx.token, card.card_id)
             payments = await ctx.client.payments(ctx.token, card.card_id, ctx.language)
             ctx.say("utter_payment_due", last4=card.last4,
-                    statement=money(b.statement_balance, b.currency, ctx.language),
-                    minimum=money(b.minimum_payment, b.currency, ctx.language),
+                    statement=ctx.money(b.statement_balance, b.currency),
+                    minimum=ctx.money(b.minimum_payment, b.currency),
                     due_date=day(b.due_date, ctx.language, b.currency))
             if payments.payments:
                 last = payments.payments[0]
-                ctx.say("utter_last_payment", amount=money(last.amount, last.currency, ctx.language),
+                ctx.say("utter_last_payment", amount=ctx.money(last.amount, last.currency),
                         paid_on=day(last.paid_on, ctx.language, last.currency))
         methods = "\n".join(f"• {m.details}" for m in payments.methods) if payments else ""
         if methods:

@@ -1,4 +1,4 @@
-"""The card itself: lost or stolen (block, replacement, then a fraud check), PIN reset, activation."""
+"""The card itself: lost or stolen (block, replacement, fraud check), PIN reset, activation."""
 
 from __future__ import annotations
 

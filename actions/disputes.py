@@ -1,9 +1,8 @@
-"""Disputing a known merchant's charge: pick the transaction, the reason, confirm, get a reference."""
+"""Disputing a known merchant's charge: the transaction, the reason, confirm, get a reference."""
 
 from __future__ import annotations
 
 from datetime import date, timedelta
-from decimal import Decimal, InvalidOperation
 
 from rasa_sdk.events import EventType
 
@@ -11,8 +10,7 @@ from actions import slots
 from actions.account import transaction_line
 from actions.bank import models
 from actions.flow import BankAction, Context, end_flow
-from actions.formatting import day, money
-from actions.i18n import response_text
+from actions.formatting import day
 from actions.periods import date_range
 
 REASONS = ("duplicate", "wrong_amount", "refund_not_received", "cancelled_subscription",
@@ -56,7 +54,7 @@ class ActionDisputeCharge(BankAction):
         reason = ctx.param(me, slots.DISPUTE_REASON)
         if reason not in REASONS:
             ctx.say("utter_choose_dispute_reason", buttons=[
-                {"title": response_text(ctx.domain, f"utter_label_reason_{r}", ctx.language),
+                {"title": ctx.text(f"utter_label_reason_{r}"),
                  "payload": f'/dispute_charge{{"dispute_reason":"{r}"}}'} for r in REASONS])
             return ctx.wait(me, "reason", card_id=card_id, transaction_id=tx_id)
         return await self._confirm(ctx, card_id, tx_id, reason)
@@ -67,21 +65,17 @@ class ActionDisputeCharge(BankAction):
                  if d.status in ("open", "investigating")]
         if cases:
             ctx.say("utter_open_disputes", cases="\n".join(
-                f"{d.reference} · {d.merchant} · {money(d.amount, d.currency, ctx.language)} · "
-                + response_text(ctx.domain, f"utter_label_status_{d.status}", ctx.language)
+                f"{d.reference} · {d.merchant} · {ctx.money(d.amount, d.currency)} · "
+                + ctx.text(f"utter_label_status_{d.status}")
                 for d in cases))
         return cases
 
     async def _candidates(self, ctx: Context, card_id: str) -> list[models.Transaction]:
         start, end = date_range(ctx.mentioned(slots.PERIOD), date.today())
-        amount = None
-        try:
-            amount = Decimal(ctx.mentioned(slots.AMOUNT)) if ctx.mentioned(slots.AMOUNT) else None
-        except InvalidOperation:
-            pass
         found = await ctx.client.transactions(
             ctx.token, card_id, start=start or date.today() - timedelta(days=DISPUTE_DAYS),
-            end=end, merchant=ctx.mentioned(slots.MERCHANT), amount=amount, limit=50)
+            end=end, merchant=ctx.mentioned(slots.MERCHANT), amount=ctx.mentioned_amount(),
+            limit=50)
         return [t for t in found if not t.disputed and not t.fraud]
 
     def _ask_transaction(self, ctx: Context, card_id: str,
@@ -104,9 +98,9 @@ class ActionDisputeCharge(BankAction):
             ctx.say("utter_no_matching_transaction")
             return end_flow()
         ctx.say("utter_confirm_dispute", merchant=tx.merchant,
-                amount=money(tx.amount, tx.currency, ctx.language),
+                amount=ctx.money(tx.amount, tx.currency),
                 date=day(tx.posted_on, ctx.language, tx.currency), last4=card.last4,
-                reason=response_text(ctx.domain, f"utter_label_reason_{reason}", ctx.language))
+                reason=ctx.text(f"utter_label_reason_{reason}"))
         return ctx.wait(self.name(), "confirm", card_id=card_id, transaction_id=tx_id,
                         dispute_reason=reason)
 
@@ -117,7 +111,7 @@ class ActionDisputeCharge(BankAction):
         dispute = await ctx.client.create_dispute(ctx.token, card_id, tx_id, reason,
                                                   key=ctx.key("dispute", tx_id, reason))
         ctx.say("utter_dispute_opened", reference=dispute.reference, merchant=dispute.merchant,
-                amount=money(dispute.amount, dispute.currency, ctx.language))
+                amount=ctx.money(dispute.amount, dispute.currency))
         return end_flow()
 
     async def resume(self, ctx: Context) -> list[EventType]:

@@ -14,6 +14,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable
 from contextlib import suppress
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import structlog
@@ -32,7 +33,8 @@ from actions.bank import (
     idempotency_key,
     models,
 )
-from actions.formatting import card_title
+from actions.formatting import card_title, money
+from actions.i18n import response_text
 from actions.sessions import SessionStore, default_store
 from cardcare.conversation import (
     CHANNELS,
@@ -99,6 +101,14 @@ class Context:
         """Sends a domain response (localised by the ``language`` slot)."""
         self.dispatcher.utter_message(response=response, **kwargs)
 
+    def text(self, response: str) -> str:
+        """The text of a domain response in the user's language (a button title, a label)."""
+        return response_text(self.domain, response, self.language)
+
+    def money(self, amount: Decimal, currency: str) -> str:
+        """``amount`` in ``currency``, written the way the user's language writes money."""
+        return money(amount, currency, self.language)
+
     def entity(self, name: str) -> str | None:
         """The value of an entity in the latest message (not a stale slot)."""
         for entity in (self.tracker.latest_message or {}).get("entities") or []:
@@ -113,6 +123,14 @@ class Context:
         (before verification or a card choice came in between).
         """
         return self.entity(name) or self.tracker.get_slot(name)
+
+    def mentioned_amount(self) -> Decimal | None:
+        """The amount ``mentioned`` for this request; None when none was, or it is no number."""
+        value = self.mentioned(slots.AMOUNT)
+        try:
+            return Decimal(value) if value else None
+        except InvalidOperation:
+            return None
 
     def said_about(self, names: list[str], intent: str) -> str | None:
         """The name (a merchant, say) that the request's own words contain, if exactly one.
@@ -314,7 +332,7 @@ async def begin_verification(ctx: Context, pending: str | None) -> list[EventTyp
                    SlotSet(slots.IDENTITY_DETAILS, "linked")]  # see actions.identity.LINKED
     # The rules start verify_form after a banking action that set needs_verification; the
     # follow-up does the same where no rule applies (a request resumed after verification).
-    return events + [FollowupAction(VERIFY_FORM)]
+    return [*events, FollowupAction(VERIFY_FORM)]
 
 
 async def choose_card(ctx: Context, intent: str,

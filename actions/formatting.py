@@ -1,4 +1,4 @@
-"""Money, dates and card names in the user's language and the card's currency (Babel), at the edge only."""
+"""Money, dates and card names in the user's language and card's currency (Babel), at the edge."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from babel.numbers import format_currency, format_decimal
 # (Hong Kong dollars read as Hong Kong Chinese, everything else as Taiwan's usage).
 _LOCALES = {"en": "en_US", "zh-Hans": "zh_Hans_CN", "zh-Hant": "zh_Hant_TW", "vi": "vi_VN"}
 # How card networks write their own names (the bank API gives lower-case brand codes).
-_BRANDS = {"visa": "Visa", "mastercard": "Mastercard", "unionpay": "UnionPay", "amex": "American Express",
-           "jcb": "JCB", "discover": "Discover"}
+_BRANDS = {"visa": "Visa", "mastercard": "Mastercard", "unionpay": "UnionPay",
+           "amex": "American Express", "jcb": "JCB", "discover": "Discover"}
 # Currencies whose cents nobody writes in everyday use in these markets.
 _NO_CENTS = frozenset({"VND", "TWD"})
 
@@ -36,7 +36,10 @@ def money(amount: Decimal, currency: str, language: str | None) -> str:
 
 
 def day(value: date, language: str | None, currency: str | None = None) -> str:
-    """A date in the locale's medium format: ``Dec 13, 2026``, ``2026年12月13日``, ``13 thg 12, 2026``."""
+    """A date in the locale's medium format.
+
+    ``Dec 13, 2026``, ``2026年12月13日``, ``13 thg 12, 2026``.
+    """
     return _format_date(value, format="medium", locale=locale_for(language, currency))
 
 

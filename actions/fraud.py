@@ -10,7 +10,6 @@ from rasa_sdk.events import EventType, SlotSet
 from actions import slots
 from actions.account import transaction_line
 from actions.flow import BankAction, Context, choose_card, end_flow
-from actions.i18n import response_text
 
 # Transactions offered for marking: the recent ones a thief would have made.
 RECENT_DAYS = 45
@@ -48,7 +47,7 @@ class ActionReportFraud(BankAction):
             {"title": transaction_line(t, ctx.language),
              "payload": f'/report_fraud{{"transaction_id":"{t.transaction_id}"}}'}
             for t in offered]
-        buttons.append({"title": response_text(ctx.domain, "utter_label_done", ctx.language),
+        buttons.append({"title": ctx.text("utter_label_done"),
                         "payload": "/affirm"})
         ctx.say("utter_choose_fraud_transactions" if not chosen
                 else "utter_choose_more_fraud_transactions", count=len(chosen), buttons=buttons)
@@ -77,7 +76,7 @@ class ActionReportFraud(BankAction):
                                              key=ctx.key("fraud", card_id, *chosen))
         ctx.say("utter_fraud_case_opened", reference=case.case_reference, last4=case.card.last4,
                 count=len(case.marked_transactions))
-        return end_flow() + [SlotSet(slots.FRAUD_FOLLOW_UP, True)]
+        return [*end_flow(), SlotSet(slots.FRAUD_FOLLOW_UP, True)]
 
     async def resume(self, ctx: Context) -> list[EventType]:
         if ctx.step == "confirm":

@@ -1,4 +1,4 @@
-"""Reads what a cardholder types to identify themselves: a phone number, or card last 4 + birth date.
+"""Reads what cardholders type to identify themselves: a phone number, or card last 4 + birth date.
 
 The result goes straight to the bank and is never stored: the slot keeps only a marker.
 """

@@ -3,23 +3,21 @@
 from __future__ import annotations
 
 import asyncio
-from decimal import Decimal, InvalidOperation
 
 from rasa_sdk.events import EventType
 
 from actions import slots
 from actions.bank import models
 from actions.flow import BankAction, Context, end_flow
-from actions.formatting import day, money, number
-from actions.i18n import response_text
+from actions.formatting import day, number
 
 STATEMENT = "statement"
 
 
 def _item_label(ctx: Context, item: models.InstallmentEligible) -> str:
-    amount = money(item.amount, item.currency, ctx.language)
+    amount = ctx.money(item.amount, item.currency)
     if item.kind == STATEMENT:
-        return f"{response_text(ctx.domain, 'utter_label_statement', ctx.language)} · {amount}"
+        return f"{ctx.text('utter_label_statement')} · {amount}"
     return f"{day(item.posted_on, ctx.language, item.currency)} · {item.merchant} · {amount}"
 
 
@@ -54,11 +52,11 @@ class ActionInstallment(BankAction):
             quotes = await asyncio.gather(*(
                 ctx.client.quote_installment(ctx.token, card_id, item.transaction_id, t)
                 for t in item.tenors))
-            label = response_text(ctx.domain, "utter_label_tenor", ctx.language)
+            label = ctx.text("utter_label_tenor")
             buttons = [{"title": label.format(
                             months=q.tenor_months,
-                            monthly=money(q.monthly_amount, q.currency, ctx.language),
-                            fee=money(q.fee, q.currency, ctx.language)),
+                            monthly=ctx.money(q.monthly_amount, q.currency),
+                            fee=ctx.money(q.fee, q.currency)),
                         "payload": f'/installment{{"months":"{q.tenor_months}"}}'}
                        for q in quotes]
             ctx.say("utter_choose_tenor", item=_item_label(ctx, item), buttons=buttons)
@@ -73,10 +71,7 @@ class ActionInstallment(BankAction):
             return next((i for i in items if (i.transaction_id or STATEMENT) == wanted), None)
         merchant = (ctx.mentioned(slots.MERCHANT) or ctx.said_about(
             [i.merchant or "" for i in items], "installment") or "").casefold()
-        try:
-            amount = Decimal(ctx.mentioned(slots.AMOUNT)) if ctx.mentioned(slots.AMOUNT) else None
-        except InvalidOperation:
-            amount = None
+        amount = ctx.mentioned_amount()
         if not merchant and amount is None:
             return None
         fits = [i for i in items if i.kind == "transaction"
@@ -89,10 +84,10 @@ class ActionInstallment(BankAction):
         card = next(c for c in await ctx.client.cards(ctx.token) if c.card_id == card_id)
         q = await ctx.client.quote_installment(
             ctx.token, card_id, None if item_id == STATEMENT else item_id, tenor)
-        fmt = lambda amount: money(amount, q.currency, ctx.language)  # noqa: E731
-        ctx.say("utter_confirm_installment", amount=fmt(q.principal), last4=card.last4,
-                months=tenor, monthly=fmt(q.monthly_amount), fee=fmt(q.fee), apr=number(q.apr, ctx.language),
-                total=fmt(q.total))
+        ctx.say("utter_confirm_installment", amount=ctx.money(q.principal, q.currency),
+                last4=card.last4, months=tenor, monthly=ctx.money(q.monthly_amount, q.currency),
+                fee=ctx.money(q.fee, q.currency), apr=number(q.apr, ctx.language),
+                total=ctx.money(q.total, q.currency))
         return ctx.wait(self.name(), "confirm", card_id=card_id, transaction_id=item_id,
                         months=str(tenor))
 
@@ -104,7 +99,7 @@ class ActionInstallment(BankAction):
             ctx.token, card_id, None if item_id == STATEMENT else item_id, tenor,
             key=ctx.key("installment", card_id, item_id, tenor))
         ctx.say("utter_installment_created", reference=plan.reference, months=plan.tenor_months,
-                monthly=money(plan.monthly_amount, plan.currency, ctx.language))
+                monthly=ctx.money(plan.monthly_amount, plan.currency))
         return end_flow()
 
     async def resume(self, ctx: Context) -> list[EventType]:

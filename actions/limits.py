@@ -8,8 +8,7 @@ from rasa_sdk.events import EventType
 
 from actions import slots
 from actions.flow import BankAction, Context, choose_card, end_flow
-from actions.formatting import day, money
-from actions.i18n import response_text
+from actions.formatting import day
 
 KINDS = ("permanent", "temporary")
 # A temporary increase lasts this long, the usual "for my trip" window.
@@ -27,7 +26,7 @@ class ActionCreditLimit(BankAction):
         if card is None:
             return []  # the card was asked for (see choose_card)
         limits = await ctx.client.credit_limit(ctx.token, card.card_id)
-        fmt = lambda amount: money(amount, limits.currency, ctx.language)  # noqa: E731
+        currency = limits.currency
         # The amount may have come with the request, before verification or the card choice.
         raw = ctx.param(me, slots.AMOUNT) or ctx.mentioned(slots.AMOUNT)
         try:
@@ -35,26 +34,27 @@ class ActionCreditLimit(BankAction):
         except InvalidOperation:
             wanted = None
         if wanted is None:
-            ctx.say("utter_credit_limit", last4=card.last4, limit=fmt(limits.credit_limit),
-                    available=fmt(limits.available_credit),
-                    max_limit=fmt(limits.max_permanent_limit))
+            ctx.say("utter_credit_limit", last4=card.last4,
+                    limit=ctx.money(limits.credit_limit, currency),
+                    available=ctx.money(limits.available_credit, currency),
+                    max_limit=ctx.money(limits.max_permanent_limit, currency))
             if limits.temporary_limit and limits.temporary_until:
-                ctx.say("utter_temporary_limit", limit=fmt(limits.temporary_limit),
-                        until=day(limits.temporary_until, ctx.language, limits.currency))
+                ctx.say("utter_temporary_limit", limit=ctx.money(limits.temporary_limit, currency),
+                        until=day(limits.temporary_until, ctx.language, currency))
             ctx.say("utter_how_to_raise_limit")
             return end_flow()
         if wanted <= limits.credit_limit:
-            ctx.say("utter_limit_not_higher", limit=fmt(limits.credit_limit))
+            ctx.say("utter_limit_not_higher", limit=ctx.money(limits.credit_limit, currency))
             return end_flow()
         kind = ctx.param(me, slots.LIMIT_KIND)
         if kind not in KINDS:
-            ctx.say("utter_choose_limit_kind", amount=fmt(wanted), buttons=[
-                {"title": response_text(ctx.domain, f"utter_label_limit_{k}", ctx.language),
+            ctx.say("utter_choose_limit_kind", amount=ctx.money(wanted, currency), buttons=[
+                {"title": ctx.text(f"utter_label_limit_{k}"),
                  "payload": f'/credit_limit{{"limit_kind":"{k}","card_last4":"{card.last4}"}}'}
                 for k in KINDS])
             return ctx.wait(me, "kind", card_last4=card.last4, amount=str(wanted))
-        ctx.say("utter_confirm_limit_request", last4=card.last4, amount=fmt(wanted),
-                kind=response_text(ctx.domain, f"utter_label_limit_{kind}", ctx.language))
+        ctx.say("utter_confirm_limit_request", last4=card.last4,
+                amount=ctx.money(wanted, currency), kind=ctx.text(f"utter_label_limit_{kind}"))
         return ctx.wait(me, "confirm", card_id=card.card_id, card_last4=card.last4,
                         amount=str(wanted), limit_kind=kind)
 
@@ -65,9 +65,9 @@ class ActionCreditLimit(BankAction):
         result = await ctx.client.request_limit(
             ctx.token, card_id, kind, amount, key=ctx.key("limit", card_id, kind, amount),
             days=TEMPORARY_DAYS if kind == "temporary" else None)
-        fmt = money(result.requested_limit, result.currency, ctx.language)
+        amount_text = ctx.money(result.requested_limit, result.currency)
         if result.status == "approved":
-            ctx.say("utter_limit_approved", reference=result.reference, amount=fmt)
+            ctx.say("utter_limit_approved", reference=result.reference, amount=amount_text)
         else:
-            ctx.say("utter_limit_declined", reference=result.reference, amount=fmt)
+            ctx.say("utter_limit_declined", reference=result.reference, amount=amount_text)
         return end_flow()

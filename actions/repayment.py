@@ -7,8 +7,7 @@ from rasa_sdk.events import EventType
 from actions import slots
 from actions.bank import models
 from actions.flow import BankAction, Context, end_flow, is_open
-from actions.formatting import day, money, number
-from actions.i18n import response_text
+from actions.formatting import day, number
 
 
 class ActionRepaymentPlan(BankAction):
@@ -36,28 +35,29 @@ class ActionRepaymentPlan(BankAction):
             if chosen:
                 return self._confirm(ctx, card, offers, chosen)
         card, offers = overdue[0]
-        fmt = lambda amount: money(amount, offers.currency, ctx.language)  # noqa: E731
-        ctx.say("utter_overdue_explained", last4=card.last4, overdue=fmt(offers.overdue_amount),
+        ctx.say("utter_overdue_explained", last4=card.last4,
+                overdue=ctx.money(offers.overdue_amount, offers.currency),
                 days=offers.days_past_due)
         ctx.say("utter_choose_repayment_offer", buttons=[
-            {"title": response_text(ctx.domain, "utter_label_repayment_offer", ctx.language)
-             .format(months=o.months, monthly=fmt(o.monthly_amount),
+            {"title": ctx.text("utter_label_repayment_offer")
+             .format(months=o.months, monthly=ctx.money(o.monthly_amount, offers.currency),
                      apr=number(o.apr, ctx.language)),
              "payload": f'/repayment_plan{{"offer_id":"{o.offer_id}"}}'} for o in offers.offers])
         return ctx.wait(self.name(), "offer", card_id=card.card_id)
 
     def _confirm(self, ctx: Context, card: models.Card, offers: models.RepaymentOffers,
                  offer: models.RepaymentOffer) -> list[EventType]:
-        fmt = lambda amount: money(amount, offers.currency, ctx.language)  # noqa: E731
         ctx.say("utter_confirm_repayment_plan", last4=card.last4, months=offer.months,
-                monthly=fmt(offer.monthly_amount), total=fmt(offer.total),
+                monthly=ctx.money(offer.monthly_amount, offers.currency),
+                total=ctx.money(offer.total, offers.currency),
                 apr=number(offer.apr, ctx.language))
         return ctx.wait(self.name(), "confirm", card_id=card.card_id, offer_id=offer.offer_id)
 
     async def commit(self, ctx: Context) -> list[EventType]:
         offer_id = ctx.tracker.get_slot(slots.OFFER_ID)
-        plan = await ctx.client.accept_repayment(ctx.token, offer_id, key=ctx.key("repay", offer_id))
+        plan = await ctx.client.accept_repayment(ctx.token, offer_id,
+                                                 key=ctx.key("repay", offer_id))
         ctx.say("utter_repayment_plan_accepted", reference=plan.reference, months=plan.months,
-                monthly=money(plan.monthly_amount, plan.currency, ctx.language),
+                monthly=ctx.money(plan.monthly_amount, plan.currency),
                 first_due=day(plan.first_due_date, ctx.language, plan.currency))
         return end_flow()

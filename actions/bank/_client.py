@@ -78,7 +78,8 @@ class BankClient:
     ``SessionExpired``) when it refuses; writes take the caller's ``key`` as Idempotency-Key.
     """
 
-    def __init__(self, settings: BankSettings, session: aiohttp.ClientSession | None = None) -> None:
+    def __init__(self, settings: BankSettings,
+                 session: aiohttp.ClientSession | None = None) -> None:
         self.settings = settings
         self._session = session
         self._owns_session = session is None
@@ -137,7 +138,7 @@ class BankClient:
             except (aiohttp.ClientError, asyncio.TimeoutError) as error:
                 log.warning("bank.request.unreachable", method=method, path=path,
                             attempt=attempt + 1, error=type(error).__name__)
-                failure: BankUnavailable = BankUnavailable(f"{method} {path}: {type(error).__name__}")
+                failure = BankUnavailable(f"{method} {path}: {type(error).__name__}")
                 failure.__cause__ = error
             else:
                 log.debug("bank.request", method=method, path=path, status=status,
