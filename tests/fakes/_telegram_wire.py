@@ -46,8 +46,10 @@ async def read_params(request: web.Request) -> dict[str, Any]:
     else:
         for name, value in (await request.post()).items():
             if isinstance(value, web.FileField):
+                with value.file:    # aiohttp spools uploads to a temporary file left open
+                    size = len(value.file.read())
                 value = {"filename": value.filename, "content_type": value.content_type,
-                         "size": len(value.file.read())}
+                         "size": size}
             raw[name] = value
     return {name: decode(name, value) for name, value in raw.items()}
 
