@@ -1,1 +1,1 @@
-"""The bank side of CardCare: the API contract (``openapi.yaml``) and a sandbox that implements it."""
+"""The bank side of CardCare: the API contract (``openapi.yaml``) and a sandbox implementing it."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 from cardcare.conversation import MASK_CHAR
+
 # 13 to 19 digits, optionally grouped by spaces or dashes: the shape of a card number (PAN).
 _PAN = re.compile(r"(?<!\d)\d(?:[ -]?\d){12,18}(?!\d)")
 # A 3-4 digit security code or a code named as such: "cvv 123", "安全码 123", "mã otp 482913".

@@ -3,7 +3,8 @@
 Responses are chosen by the ``language`` slot; the gateway also writes texts of its own
 (an unsupported photo, a flood, an outage) and must write them in the conversation's language,
 which only Rasa knows.  Tagging each generated message costs nothing and saves the gateway a
-tracker fetch.  Configured in the endpoints file as ``nlg: type: cardcare.nlg.LanguageTaggingGenerator``.
+tracker fetch.  Configured in the endpoints file as
+``nlg: type: cardcare.nlg.LanguageTaggingGenerator``.
 """
 
 from __future__ import annotations

@@ -76,6 +76,7 @@ class MaskingInMemoryTrackerStore(InMemoryTrackerStore):
 class MaskingRedisTrackerStore(RedisTrackerStore):
     """Rasa's Redis store, masking what it writes."""
 
-    def serialise_tracker(self, tracker: DialogueStateTracker) -> str:  # type: ignore[override]
-        """Called by ``RedisTrackerStore.save`` for what it writes."""
+    @staticmethod
+    def serialise_tracker(tracker: DialogueStateTracker) -> str:
+        """Called by ``RedisTrackerStore.save`` for what it writes (a static method there too)."""
         return serialise_masked(tracker)

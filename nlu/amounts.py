@@ -7,6 +7,7 @@ A bare number is not an amount: "12" may be months and "4821" a card ending.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -42,8 +43,8 @@ _SCALES: dict[str, tuple[int, str | None]] = {
 }
 
 
-def _alternation(words: object) -> str:
-    return "|".join(regex.escape(w) for w in sorted(words, key=len, reverse=True))  # type: ignore[arg-type]
+def _alternation(words: Iterable[str]) -> str:
+    return "|".join(regex.escape(w) for w in sorted(words, key=len, reverse=True))
 
 
 _NUMBER = r"\d+(?:[.,]\d+)*"
@@ -97,7 +98,7 @@ def find_amounts(text: str, vietnamese: bool = False) -> list[Amount]:
                 continue
             value = Decimal(number)
         else:
-            thousands_dot = vietnamese or scale in _SCALES and _SCALES[scale][1] == "VND"
+            thousands_dot = vietnamese or (scale in _SCALES and _SCALES[scale][1] == "VND")
             thousands_dot = thousands_dot or suffix in ("đ", "đồng", "dong", "vnđ", "vnd")
             parsed = parse_decimal(match.group("num"), thousands_dot=thousands_dot)
             if parsed is None:

@@ -22,7 +22,7 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 from nlu.amounts import find_amounts
 from nlu.language import LANGUAGE_PROPERTY, identify
 from nlu.normalize import NormalizedText, fold_diacritics, normalize
-from nlu.periods import Span, find_periods, find_tenors
+from nlu.periods import find_periods, find_tenors
 
 _CARD_LAST4 = regex.compile(
     r"(?:ending(?:\s+(?:in|with))?|ends?\s+(?:in|with)|last\s+(?:4|four)(?:\s+digits?)?"
@@ -93,7 +93,9 @@ def extract(text: str, language: str | None = None) -> list[dict[str, Any]]:
         if amount.currency:
             add("currency", amount.currency, amount.start, amount.end)
     for match in _TARGET.finditer(folded):
-        index = int(match.lastgroup[1:])  # type: ignore[index]
+        if match.lastgroup is None:  # cannot happen: every alternative is a named group
+            continue
+        index = int(match.lastgroup[1:])
         target = _TARGET_LANGUAGES[index][0]
         if target is None:
             target = "zh-Hant" if language == "zh-Hant" else "zh-Hans"

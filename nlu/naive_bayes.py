@@ -12,6 +12,16 @@ import math
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TypedDict
+
+
+class NaiveBayesJson(TypedDict):
+    """The stored form of a ``NaiveBayes`` (JSON inside the model archive)."""
+
+    classes: list[str]
+    log_prior: dict[str, float]
+    log_likelihood: dict[str, dict[str, float]]
+    log_unseen: dict[str, float]
 
 
 def char_ngrams(text: str, sizes: Iterable[int] = (1, 2, 3)) -> list[str]:
@@ -20,7 +30,8 @@ def char_ngrams(text: str, sizes: Iterable[int] = (1, 2, 3)) -> list[str]:
     for word in text.split():
         padded = f" {word} "
         for n in sizes:
-            grams.extend(padded[i:i + n] for i in range(len(padded) - n + 1) if padded[i:i + n].strip())
+            grams.extend(padded[i:i + n] for i in range(len(padded) - n + 1)
+                         if padded[i:i + n].strip())
     return grams
 
 
@@ -64,13 +75,13 @@ class NaiveBayes:
         total = sum(exp.values())
         return {c: v / total for c, v in exp.items()}
 
-    def to_json(self) -> dict[str, object]:
+    def to_json(self) -> NaiveBayesJson:
         """JSON-ready form."""
         return {"classes": list(self.classes), "log_prior": self.log_prior,
                 "log_likelihood": self.log_likelihood, "log_unseen": self.log_unseen}
 
     @classmethod
-    def from_json(cls, data: dict[str, object]) -> NaiveBayes:
+    def from_json(cls, data: NaiveBayesJson) -> NaiveBayes:
         """Inverse of `to_json`."""
-        return cls(tuple(data["classes"]), dict(data["log_prior"]),  # type: ignore[arg-type]
-                   dict(data["log_likelihood"]), dict(data["log_unseen"]))  # type: ignore[arg-type]
+        return cls(tuple(data["classes"]), dict(data["log_prior"]),
+                   dict(data["log_likelihood"]), dict(data["log_unseen"]))

@@ -20,7 +20,8 @@ _FIXED_PERIODS: list[tuple[str, str]] = [
     ("day_before_yesterday", r"前天|前日|hom kia|day before yesterday"),
     ("yesterday", r"yesterday|hom qua|昨天|昨日|寻日|琴日|kham qua"),
     ("today", r"today|hom nay|今天|今日|今日"),
-    ("this_week", r"this week|tuan nay|这周|本周|这个星期|这星期|这个礼拜|今个星期|呢个星期|呢个礼拜"),
+    ("this_week", r"this week|tuan nay|这周|本周|这个星期|这星期|这个礼拜"
+                  r"|今个星期|呢个星期|呢个礼拜"),
     ("last_week", r"last week|tuan truoc|tuan roi|上周|上星期|上个星期|上礼拜|上个礼拜|上个周"),
     ("this_month", r"this month|thang nay|这个月|本月|今个月|呢个月"),
     ("last_month", r"last month|thang truoc|thang roi|上个月|上月"),
@@ -41,10 +42,11 @@ _RECENT = regex.compile(
     rf"|{_N}\s+(?P<unit>ngay|tuan|thang)\s+(?:qua|gan day|vua qua|truoc|gan nhat)"
     rf"|(?:最近|近|过去|前)\s*{_N}\s*(?P<unit>天|日|周|个星期|个月))",
 )
+_MONTH_ALTERNATION = "|".join(sorted(_MONTH_NAMES, key=len, reverse=True))
 _CALENDAR_MONTH = regex.compile(
     rf"(?:(?<![\p{{L}}])thang\s+(?P<m>\d{{1,2}})(?![\p{{L}}\d.,]|\s*(?:thang|ngay|\d))"
     rf"|(?<![个\d])(?P<m>\d{{1,2}}|[一二三四五六七八九十]{{1,3}})\s*月(?!\s*\d)"
-    rf"|(?<![\p{{L}}])(?:in|since|for|from)\s+(?P<name>{'|'.join(sorted(_MONTH_NAMES, key=len, reverse=True))})(?![\p{{L}}]))",
+    rf"|(?<![\p{{L}}])(?:in|since|for|from)\s+(?P<name>{_MONTH_ALTERNATION})(?![\p{{L}}]))",
 )
 _TENOR = regex.compile(
     rf"{_N}\s*(?:-\s*)?(?:期|个月|months?|mos?|mths?|thang|ky|ki)(?![\p{{L}}])"

@@ -16,7 +16,6 @@ from aiohttp import web
 
 from bankapi.sandbox.app import create_app
 from bankapi.sandbox.context import Settings
-from cardcare.conversation import LANGUAGES
 from tests.sandbox import API_KEY, Bank
 
 # The gateway's fixtures (a gateway app on loopback, a stand-in for Rasa, a web chat client).
@@ -79,8 +78,9 @@ def redis_client() -> Iterator[Any]:
 
 
 @pytest.fixture(scope="session")
-def stack(model_path: Path, redis_client: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    """The whole stack (sandbox bank, action server, Rasa) on free loopback ports, storing in Redis."""
+def stack(model_path: Path, redis_client: Any,
+          tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """The whole stack (sandbox bank, action server, Rasa) on free loopback ports, in Redis."""
     from cardcare.dev.stack import Stack, StackConfig
 
     config = StackConfig(

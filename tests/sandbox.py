@@ -60,7 +60,9 @@ class Answer:
     @property
     def code(self) -> str | None:
         """The error code of an error answer."""
-        return (self.body or {}).get("error", {}).get("code") if isinstance(self.body, dict) else None
+        if not isinstance(self.body, dict):
+            return None
+        return self.body.get("error", {}).get("code")
 
 
 class Bank:
@@ -159,7 +161,7 @@ class Bank:
                                json={"code": code}, **kwargs)
 
     async def verify(self, subject: str, **details: str) -> str:
-        """Verifies ``subject`` with ``details`` (read the code from the outbox); the session token."""
+        """Verifies ``subject`` with ``details`` (code read from the outbox): a session token."""
         challenge_id = await self.challenge(subject, **details)
         answer = await self.submit(challenge_id, await self.last_code(subject))
         assert answer.status == 200, answer.body

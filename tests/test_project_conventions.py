@@ -13,16 +13,15 @@ import yaml
 from cardcare.conversation import LANGUAGES
 from nlu.normalize import fold_diacritics, script_tables
 from tests.conftest import ROOT
+from tools.heldout_overlap import examples as nlu_examples
+from tools.heldout_overlap import key, training_keys
 
-sys.path.insert(0, str(ROOT / "tools"))
-from heldout_overlap import examples as nlu_examples, key  # noqa: E402
-
-BANKING_INTENTS = (
-    "check_balance list_transactions installment lost_card dispute_charge report_fraud "
-    "fraud_advice credit_limit rewards_points card_application card_activation card_declined "
-    "autopay change_pin payment_info repayment_plan fees_interest human_agent complaint "
-    "out_of_scope"
-).split()
+BANKING_INTENTS = [
+    "check_balance", "list_transactions", "installment", "lost_card", "dispute_charge",
+    "report_fraud", "fraud_advice", "credit_limit", "rewards_points", "card_application",
+    "card_activation", "card_declined", "autopay", "change_pin", "payment_info",
+    "repayment_plan", "fees_interest", "human_agent", "complaint", "out_of_scope",
+]
 
 
 def _variation_language(variation: dict) -> str:
@@ -54,7 +53,8 @@ def test_chinese_texts_use_only_their_own_script(domain, language, forbidden):
         for variation in variations:
             if _variation_language(variation) != language:
                 continue
-            titles = [b["title"] for b in variation.get("buttons", []) if b["title"] not in language_names]
+            titles = [b["title"] for b in variation.get("buttons", [])
+                      if b["title"] not in language_names]
             bad = {ch for text in [variation["text"], *titles] for ch in text if ch in characters}
             assert not bad, (name, bad)
 
@@ -79,7 +79,7 @@ def test_every_custom_action_in_the_domain_has_a_class(domain):
 
 
 def test_heldout_examples_were_never_trained_on():
-    trained = {key(e) for p in (ROOT / "data" / "nlu").rglob("*.yml") for _, es in nlu_examples(p) for e in es}
+    trained = training_keys()
     for path in (ROOT / "tests" / "nlu" / "heldout").glob("*.yml"):
         overlap = [e for _, es in nlu_examples(path) for e in es if key(e) in trained]
         assert not overlap, (path.name, overlap[:5])
@@ -96,7 +96,8 @@ def test_training_data_size_per_language(language):
 
 
 def test_a_third_of_vietnamese_training_data_has_no_diacritics():
-    items = [e for p in (ROOT / "data" / "nlu" / "vi").glob("*.yml") for _, es in nlu_examples(p) for e in es]
+    items = [e for p in (ROOT / "data" / "nlu" / "vi").glob("*.yml")
+             for _, es in nlu_examples(p) for e in es]
     plain = [e for e in items if fold_diacritics(e) == e]
     assert len(plain) >= len(items) / 3
 

@@ -36,7 +36,8 @@ def examples(path: Path) -> list[tuple[str, list[str]]]:
 
 def training_keys() -> set[str]:
     """Comparison keys of every training example."""
-    return {key(e) for p in (ROOT / "data" / "nlu").rglob("*.yml") for _, es in examples(p) for e in es}
+    return {key(e) for p in (ROOT / "data" / "nlu").rglob("*.yml")
+            for _, es in examples(p) for e in es}
 
 
 def main(drop: bool) -> int:

@@ -1,4 +1,4 @@
-"""A sandbox bank that implements ``bankapi/openapi.yaml``: for the demo, the tests and bank integrators.
+"""A sandbox bank implementing ``bankapi/openapi.yaml``, for the demo, tests and bank integrators.
 
 Run it with ``python -m bankapi.sandbox``; it keeps its state in SQLite by default or in PostgreSQL
 when given a ``postgresql://`` URL, seeds demo cardholders, and writes the one-time codes it

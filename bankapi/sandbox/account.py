@@ -119,7 +119,8 @@ async def payments(request: web.Request) -> web.Response:
     """GET /cards/{card_id}/payments"""
     card, conn = await own_card(request, await caller(request)), db(request)
     rows = (await conn.execute(select(schema.payments).where(
-        schema.payments.c.card_id == card.card_id).order_by(schema.payments.c.paid_on.desc()))).all()
+        schema.payments.c.card_id == card.card_id).order_by(schema.payments.c.paid_on.desc())
+    )).all()
     lang = localized.language(request)
     return web.json_response({
         "payments": [{"paid_on": r.paid_on.isoformat(), "amount": to_api(r.amount),

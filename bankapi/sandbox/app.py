@@ -16,6 +16,7 @@ import hashlib
 import hmac
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
+
 from aiohttp import web
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -175,7 +176,8 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
     engine = create_async_engine(async_url(settings.database_url))
     async with engine.begin() as conn:
         await conn.run_sync(schema.metadata.create_all)
-        empty = not (await conn.execute(select(func.count()).select_from(schema.customers))).scalar()
+        count = select(func.count()).select_from(schema.customers)
+        empty = not (await conn.execute(count)).scalar()
         if settings.seed and empty:
             await seed.seed(conn, now().date())
     app[ENGINE] = engine
@@ -187,7 +189,8 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
 
 def create_app(settings: Settings) -> web.Application:
     """The sandbox bank; the database is opened (and seeded if empty) on startup."""
-    app = web.Application(middlewares=[errors, api_key, faults.middleware, transaction, idempotency])
+    app = web.Application(
+        middlewares=[errors, api_key, faults.middleware, transaction, idempotency])
     app[SETTINGS] = settings
     app[faults.FAULTS] = []
     app.cleanup_ctx.append(_database)

@@ -1,4 +1,4 @@
-"""Cards: list and details, freeze and unfreeze, activation, lost/stolen block, replacement, PIN reset."""
+"""Cards: list, details, freeze, unfreeze, activation, lost/stolen block, replacement, PIN reset."""
 
 from __future__ import annotations
 

@@ -8,6 +8,7 @@ from typing import Any
 from aiohttp import web
 from sqlalchemy import select
 from sqlalchemy.engine import Row
+from sqlalchemy.sql import Select
 
 from bankapi.sandbox import schema
 from bankapi.sandbox.cards import card_json
@@ -23,7 +24,7 @@ def _dispute_json(row: Row) -> dict[str, Any]:
             "currency": row.currency, "merchant": row.merchant}
 
 
-def _disputes_query():  # type: ignore[no-untyped-def]
+def _disputes_query() -> Select:
     d, t, c = schema.disputes, schema.transactions, schema.cards
     return (select(d, t.c.amount, t.c.merchant, c.c.currency)
             .join(t, t.c.transaction_id == d.c.transaction_id)

@@ -53,7 +53,8 @@ async def add_fault(request: web.Request) -> web.Response:
                       status=int(document["status"]) if document.get("status") else None,
                       delay_s=float(document.get("delay_s", 0)))
     except (KeyError, TypeError, ValueError) as error:
-        raise BankError(400, "invalid_request", "give path, count, status and/or delay_s") from error
+        raise BankError(400, "invalid_request",
+                        "give path, count, status and/or delay_s") from error
     request.app[FAULTS].append(fault)
     return web.json_response({"faults": len(request.app[FAULTS])}, status=201)
 

@@ -41,7 +41,8 @@ async def _match(conn: AsyncConnection, document: dict[str, object]) -> str | No
         except ValueError as error:
             raise BankError(400, "invalid_request", "date_of_birth is not a date") from error
         row = (await conn.execute(
-            select(c.c.customer_id).join(schema.cards, schema.cards.c.customer_id == c.c.customer_id)
+            select(c.c.customer_id)
+            .join(schema.cards, schema.cards.c.customer_id == c.c.customer_id)
             .where(schema.cards.c.last4 == document["card_last4"], c.c.date_of_birth == born)
         )).first()
         return row.customer_id if row else None
@@ -78,7 +79,8 @@ async def start_challenge(request: web.Request) -> web.Response:
         {"challenge_id": challenge_id, "expires_at": expires_at.isoformat()}, status=201)
 
 
-async def _fail(conn: AsyncConnection, subject: str, max_attempts: int, lockout_s: int) -> BankError:
+async def _fail(conn: AsyncConnection, subject: str, max_attempts: int,
+                lockout_s: int) -> BankError:
     table = schema.verification_failures
     row = (await conn.execute(select(table).where(table.c.subject == subject))).first()
     failures = (row.failures if row else 0) + 1

@@ -70,7 +70,8 @@ CUSTOMERS: tuple[DemoCustomer, ...] = (
                      transactions=((1, "美团外卖", 48.50, True), (2, "京东", 2399.00, False),
                                    (4, "滴滴出行", 36.20, False), (6, "星巴克", 39.00, False),
                                    (9, "淘宝", 158.00, False), (13, "盒马鲜生", 264.30, False),
-                                   (20, "中国国航", 1860.00, False), (27, "华为商城", 5999.00, False),
+                                   (20, "中国国航", 1860.00, False),
+                                   (27, "华为商城", 5999.00, False),
                                    (35, "拼多多", 89.90, False))),
         ),
     ),
@@ -79,10 +80,14 @@ CUSTOMERS: tuple[DemoCustomer, ...] = (
         "台北市信義區松高路11號 8樓", "國泰世華銀行", "012345678901",
         (
             DemoCard("card_chen_visa", "5512", "visa", "御璽卡", "TWD", 200000,
-                     transactions=((1, "全聯福利中心", 1268.00, True), (3, "7-ELEVEN", 145.00, False),
-                                   (5, "momo購物網", 3290.00, False), (7, "台灣高鐵", 1490.00, False),
-                                   (10, "誠品書店", 680.00, False), (15, "王品牛排", 2860.00, False),
-                                   (24, "中華電信", 1399.00, False), (31, "家樂福", 2210.00, False))),
+                     transactions=((1, "全聯福利中心", 1268.00, True),
+                                   (3, "7-ELEVEN", 145.00, False),
+                                   (5, "momo購物網", 3290.00, False),
+                                   (7, "台灣高鐵", 1490.00, False),
+                                   (10, "誠品書店", 680.00, False),
+                                   (15, "王品牛排", 2860.00, False),
+                                   (24, "中華電信", 1399.00, False),
+                                   (31, "家樂福", 2210.00, False))),
         ),
     ),
     DemoCustomer(
@@ -90,10 +95,12 @@ CUSTOMERS: tuple[DemoCustomer, ...] = (
         "香港九龍旺角彌敦道 600 號 15 樓 B 室", "滙豐", "004123456001",
         (
             DemoCard("card_wong_mc", "9087", "mastercard", "Titanium 卡", "HKD", 60000,
-                     transactions=((1, "百佳超級市場", 356.80, True), (2, "HKTVmall", 1288.00, False),
+                     transactions=((1, "百佳超級市場", 356.80, True),
+                                   (2, "HKTVmall", 1288.00, False),
                                    (4, "大家樂", 62.00, False), (6, "港鐵", 500.00, False),
                                    (9, "莎莎", 438.00, False), (14, "豐澤", 7999.00, False),
-                                   (22, "國泰航空", 4620.00, False), (30, "美心西餅", 168.00, False))),
+                                   (22, "國泰航空", 4620.00, False),
+                                   (30, "美心西餅", 168.00, False))),
         ),
     ),
     DemoCustomer(
@@ -102,11 +109,13 @@ CUSTOMERS: tuple[DemoCustomer, ...] = (
         "0011004123456",
         (
             DemoCard("card_lan_visa", "2468", "visa", "Visa Platinum", "VND", 50000000,
-                     transactions=((1, "Highlands Coffee", 59000, True), (2, "Shopee", 1250000, False),
+                     transactions=((1, "Highlands Coffee", 59000, True),
+                                   (2, "Shopee", 1250000, False),
                                    (3, "Grab", 86000, False), (5, "Tiki", 459000, False),
                                    (8, "Điện máy Xanh", 12990000, False),
                                    (11, "Vietnam Airlines", 3150000, False),
-                                   (17, "Circle K", 45000, False), (26, "Lotte Mart", 780000, False))),
+                                   (17, "Circle K", 45000, False),
+                                   (26, "Lotte Mart", 780000, False))),
             DemoCard("card_lan_new", "1122", "mastercard", "Mastercard World", "VND", 30000000,
                      status="inactive"),
         ),
@@ -130,7 +139,7 @@ DISPUTED = ("card_emma_visa", 6, "duplicate", "investigating")
 
 
 def _minor(value: float) -> int:
-    return int(round(value * 100))
+    return round(value * 100)
 
 
 def _rows(today: date) -> dict[Any, list[dict[str, Any]]]:
@@ -154,7 +163,8 @@ def _rows(today: date) -> dict[Any, list[dict[str, Any]]]:
             in_statement = [a for days, _, a, _ in card.transactions if days > 12]
             statement = _minor(sum(in_statement)) + _minor(card.overdue)
             # Minimum payment: 5 % of the statement (at least 10 units) plus anything overdue.
-            minimum = min(statement, max(_minor(sum(in_statement)) // 20, 1000)) + _minor(card.overdue)
+            minimum = (min(statement, max(_minor(sum(in_statement)) // 20, 1000))
+                       + _minor(card.overdue))
             rows[schema.cards].append(dict(
                 card_id=card.card_id, customer_id=cid, last4=card.last4, brand=card.brand,
                 product=card.product, status=card.status, block_reason=None,

@@ -23,7 +23,7 @@ async def health(request: web.Request) -> web.Response:
 
 
 async def outbox(request: web.Request) -> web.Response:
-    """GET /sandbox/outbox?subject=…: messages "sent" to a chat identity's cardholder, newest first."""
+    """GET /sandbox/outbox?subject=…: messages "sent" to a chat's cardholder, newest first."""
     query = select(schema.outbox).order_by(schema.outbox.c.message_id.desc()).limit(20)
     if "subject" in request.query:
         query = query.where(schema.outbox.c.subject == request.query["subject"])

@@ -1,4 +1,4 @@
-"""``make bench``: how long the action server takes per banking flow, and how much of it is the bank.
+"""``make bench``: how long the action server takes per banking flow, and how much is the bank's.
 
 Each flow runs ``--runs`` times as a scripted conversation through the real actions (driven
 in-process by ``cardcare.dev.driver.Chat``, as Rasa would call them) against the sandbox bank served
@@ -36,7 +36,7 @@ from actions.limits import ActionCreditLimit
 from actions.repayment import ActionRepaymentPlan
 from actions.rewards import ActionRewardsPoints
 from actions.router import ActionAffirm, ActionDeny
-from actions.sessions import MemorySessionStore
+from actions.sessions import MemorySessionStore, SessionStore
 from bankapi.sandbox.app import create_app
 from bankapi.sandbox.context import Settings
 from bankapi.sandbox.seed import CUSTOMERS
@@ -84,11 +84,12 @@ class Run:
     def __init__(self, chat: Chat, client: TimedClient, turns: Turns) -> None:
         self.chat, self.client, self.turns = chat, client, turns
 
-    async def turn(self, action: type[Action], text: str, intent: str, **entities: str) -> None:
+    async def turn(self, action: Callable[[BankClient, SessionStore], Action], text: str,
+                   intent: str, **entities: str) -> None:
         self.chat.user(text, intent, **entities)
         self.client.bank_s = 0.0
         started = time.perf_counter()
-        await self.chat.run(action(self.client, self.chat.sessions))  # type: ignore[call-arg]
+        await self.chat.run(action(self.client, self.chat.sessions))
         self.turns.total.append(time.perf_counter() - started)
         self.turns.bank.append(self.client.bank_s)
 
@@ -193,7 +194,7 @@ async def repayment_plan(r: Run) -> None:
 
 def _pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))] * 1000
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))] * 1000
 
 
 async def bench(runs: int) -> dict[str, Turns]:
@@ -234,7 +235,8 @@ async def bench(runs: int) -> dict[str, Turns]:
                                 json={"code": await _code(http, base, chat.subject)},
                                 headers={"X-Api-Key": API_KEY,
                                          "Idempotency-Key": f"bench-{n}-{name}-v"}) as response:
-                            await sessions.put(chat.subject, (await response.json())["session_token"])
+                            token = (await response.json())["session_token"]
+                            await sessions.put(chat.subject, token)
                         await script(run)
                         failed = {"utter_bank_unavailable", "utter_bank_refused"} & set(chat.said())
                         if failed:
@@ -252,11 +254,12 @@ def report(results: dict[str, Turns], runs: int) -> str:
              f"{'flow':<18}{'turns':>6}{'total p50':>11}{'p99':>8}{'bank p50':>10}{'p99':>8}"
              f"{'own p50':>9}{'p99':>8}"]
     for name, turns in results.items():
-        own = [t - b for t, b in zip(turns.total, turns.bank)]
+        own = [t - b for t, b in zip(turns.total, turns.bank, strict=True)]
         lines.append(f"{name:<18}{len(turns.total):>6}{_pct(turns.total, .5):>11.1f}"
                      f"{_pct(turns.total, .99):>8.1f}{_pct(turns.bank, .5):>10.1f}"
                      f"{_pct(turns.bank, .99):>8.1f}{_pct(own, .5):>9.1f}{_pct(own, .99):>8.1f}")
-    every = [t - b for turns in results.values() for t, b in zip(turns.total, turns.bank)]
+    every = [t - b for turns in results.values()
+             for t, b in zip(turns.total, turns.bank, strict=True)]
     lines += ["", f"all turns: own time median {statistics.median(every) * 1000:.1f} ms, "
                   f"p99 {_pct(every, .99):.1f} ms (ms; own = total - bank)"]
     return "\n".join(lines)

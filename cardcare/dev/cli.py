@@ -1,4 +1,4 @@
-"""The `cardcare` command: run the stack, chat with it, evaluate the NLU model, benchmark actions."""
+"""The `cardcare` command: run the stack, chat with it, evaluate the NLU model, benchmark it."""
 
 from __future__ import annotations
 
@@ -113,7 +113,8 @@ def main(argv: list[str] | None = None) -> int:
     evaluate.add_argument("--model", default=str(DEFAULT_MODEL))
     evaluate.add_argument("--out", default="results")
     evaluate.set_defaults(handler=_eval)
-    bench = commands.add_parser("bench", help="action-server latency per flow; the gateway's overhead per channel")
+    bench = commands.add_parser(
+        "bench", help="action-server latency per flow; the gateway's overhead per channel")
     bench.add_argument("section", nargs="?", default="all",
                        choices=("all", "actions", "channels"))
     bench.add_argument("--runs", type=int, default=30)

@@ -83,7 +83,7 @@ def _macro_f1(gold: list[str], predicted: list[str]) -> tuple[float, dict[str, f
 
     labels = sorted(set(gold))
     scores = f1_score(gold, predicted, labels=labels, average=None, zero_division=0)
-    per_intent = {label: float(score) for label, score in zip(labels, scores)}
+    per_intent = {label: float(score) for label, score in zip(labels, scores, strict=True)}
     return float(statistics.fmean(scores)), per_intent
 
 
@@ -95,20 +95,21 @@ def report(heldout: HeldOutSet, parses: list[dict[str, Any]]) -> SetReport:
     predicted = [p["intent"]["name"] for p in parses]
     without_fallback = []
     for parse in parses:
-        ranking = [r["name"] for r in parse.get("intent_ranking", []) if r["name"] != FALLBACK_INTENT]
+        ranking = [r["name"] for r in parse.get("intent_ranking", [])
+                   if r["name"] != FALLBACK_INTENT]
         without_fallback.append(ranking[0] if ranking else FALLBACK_INTENT)
     macro, per_intent = _macro_f1(gold, predicted)
     macro_raw, _ = _macro_f1(gold, without_fallback)
     languages = [
         ((p.get("language") or {}).get("code"), text)
-        for p, (text, _) in zip(parses, heldout.examples)
+        for p, (text, _) in zip(parses, heldout.examples, strict=True)
         if writes_in_script_of(text, heldout.language)
     ]
-    confusions = Counter((g, p) for g, p in zip(gold, predicted) if g != p)
+    confusions = Counter((g, p) for g, p in zip(gold, predicted, strict=True) if g != p)
     return SetReport(
         name=heldout.name,
         examples=len(gold),
-        accuracy=sum(g == p for g, p in zip(gold, predicted)) / len(gold),
+        accuracy=sum(g == p for g, p in zip(gold, predicted, strict=True)) / len(gold),
         macro_f1=macro,
         macro_f1_without_fallback=macro_raw,
         fallback_rate=predicted.count(FALLBACK_INTENT) / len(gold),

@@ -1,4 +1,4 @@
-"""Banking actions driven directly (``cardcare.dev.driver.Chat``) against the real sandbox over HTTP."""
+"""Banking actions driven directly (``cardcare.dev.driver.Chat``) against the sandbox over HTTP."""
 
 from __future__ import annotations
 

@@ -28,14 +28,15 @@ def test_counts_only_the_latest_run_of_fallbacks():
 
 async def test_first_misunderstanding_suggests_top_two_in_the_users_language(domain):
     dispatcher = CollectingDispatcher()
-    await ActionClarify().run(dispatcher, tracker([user("greet"), user("nlu_fallback")], "zh-Hant"), domain)
+    events = [user("greet"), user("nlu_fallback")]
+    await ActionClarify().run(dispatcher, tracker(events, "zh-Hant"), domain)
     [message] = dispatcher.messages
     assert message["response"] == "utter_did_you_mean"
     payloads = [b["payload"] for b in message["buttons"]]
     assert payloads == ["/installment", "/payment_info", "/deny"]
     titles = [b["title"] for b in message["buttons"]]
-    zh_hant = [v for v in domain["responses"]["utter_label_installment"]
-               if (v.get("condition") or [{}])[0].get("value") == "zh-Hant"][0]["text"]
+    zh_hant = next(v for v in domain["responses"]["utter_label_installment"]
+                   if (v.get("condition") or [{}])[0].get("value") == "zh-Hant")["text"]
     assert titles[0] == zh_hant
 
 

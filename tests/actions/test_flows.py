@@ -174,7 +174,8 @@ async def test_dispute_finds_the_charge_and_shows_open_cases(bank: Bank, chat: C
     await chat.user("/dispute_charge", "dispute_charge", dispute_reason="duplicate").run(
         ActionDisputeCharge(chat.client, chat.sessions))
     confirm = chat.last("utter_confirm_dispute")
-    assert (confirm["merchant"], confirm["amount"], confirm["last4"]) == ("Amazon", "$129.99", "4821")
+    assert (confirm["merchant"], confirm["amount"], confirm["last4"]) == (
+        "Amazon", "$129.99", "4821")
     await chat.user("yes", "affirm").run(ActionAffirm(chat.client, chat.sessions))
     assert chat.said()[-1] == "utter_dispute_opened"
     disputes = (await bank.state("cus_emma"))["disputes"]
@@ -209,7 +210,8 @@ async def test_pin_reset_sends_a_link_never_asks_for_a_pin(bank: Bank, chat: Cha
     assert any(m["kind"] == "pin_link" for m in await bank.outbox(chat.subject))
 
 
-async def test_with_only_the_replacement_waiting_flows_ask_to_activate_it(bank: Bank, chat: Chat) -> None:
+async def test_with_only_the_replacement_waiting_flows_ask_to_activate_it(bank: Bank,
+                                                                          chat: Chat) -> None:
     await login(bank, chat, "cus_wong")
     await chat.user("唔見咗張卡", "lost_card").run(ActionLostCard(chat.client, chat.sessions))
     await chat.user("好", "affirm").run(ActionAffirm(chat.client, chat.sessions))
@@ -219,7 +221,8 @@ async def test_with_only_the_replacement_waiting_flows_ask_to_activate_it(bank: 
     assert chat.last("utter_activate_card_first")["last4"] == new
     assert chat.said() == ["utter_activate_card_first"]
     assert not any(m["kind"] == "pin_link" for m in await bank.outbox(chat.subject))
-    await chat.user("raise my limit", "credit_limit").run(ActionCreditLimit(chat.client, chat.sessions))
+    await chat.user("raise my limit", "credit_limit").run(
+        ActionCreditLimit(chat.client, chat.sessions))
     assert chat.said() == ["utter_activate_card_first"]
 
 

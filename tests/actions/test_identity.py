@@ -85,6 +85,7 @@ async def test_linked_chat_gets_a_code_without_details(bank: Bank, chat: Chat) -
     chat.slots.update(awaiting="action_check_balance", card_id="card_emma_visa")
     events = await chat.run(ActionCheckBalance(chat.client, chat.sessions))
     assert chat.said() == ["utter_session_expired", "utter_verification_needed"]
+    assert {"event": "followup", "name": "verify_form", "timestamp": None} in events
     assert chat.slots["identity_details"] == "linked"  # straight to the code
     assert chat.slots["awaiting"] is None and chat.slots["card_id"] is None
 

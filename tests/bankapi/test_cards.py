@@ -11,7 +11,6 @@ import pytest
 from tests.sandbox import subject_of
 
 
-
 def today() -> date:
     return datetime.now(timezone.utc).date()
 
@@ -27,7 +26,8 @@ async def card_status(bank, customer_id: str, card_id: str) -> str:
     ("GET", "/cards/card_emma_visa/transactions", None),
     ("POST", "/cards/card_emma_visa/freeze", None),
     ("POST", "/cards/card_emma_visa/lost-stolen", {"reason": "lost"}),
-    ("POST", "/cards/card_emma_visa/disputes", {"transaction_id": "tx_emma_visa_02", "reason": "other"}),
+    ("POST", "/cards/card_emma_visa/disputes",
+     {"transaction_id": "tx_emma_visa_02", "reason": "other"}),
     ("GET", "/disputes/DSP-100001", None),
     ("GET", "/cards/no_such_card", None),
 ])
@@ -138,7 +138,8 @@ async def test_a_fraud_report_blocks_marks_and_leaves_the_charges_out_of_the_bal
                                    "note": "not me"})
     assert report.status == 201
     assert report.body["case_reference"]
-    assert (report.body["card"]["status"], report.body["card"]["block_reason"]) == ("blocked", "fraud")
+    card = report.body["card"]
+    assert (card["status"], card["block_reason"]) == ("blocked", "fraud")
     assert report.body["marked_transactions"] == ["tx_emma_visa_02", "tx_emma_visa_03"]
 
     listed = (await bank.call("GET", f"{path}/transactions", token=emma)).body["transactions"]
@@ -174,7 +175,8 @@ async def test_pin_reset_texts_a_link_not_a_pin(bank, emma):
     assert re.search(r"https://\S+" + re.escape(reference), message["body"])
     # The only short number in the text is the card's last 4 digits: no PIN travels.
     assert re.findall(r"(?<![\w-])\d{4,6}(?![\w-])", message["body"]) == ["4821"]
-    assert [p["reset_reference"] for p in (await bank.state("cus_emma"))["pin_resets"]] == [reference]
+    resets = (await bank.state("cus_emma"))["pin_resets"]
+    assert [p["reset_reference"] for p in resets] == [reference]
 
 
 async def test_pin_reset_needs_an_active_card(bank):

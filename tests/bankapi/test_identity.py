@@ -1,4 +1,4 @@
-"""Identity linking: one-time codes by phone or card + birth date, lockout, expiry, sessions, unlink."""
+"""Identity links: codes by phone or by card + birth date, lockout, expiry, sessions, unlink."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from tests.sandbox import subject_of, wrong
-
 
 
 async def test_calls_without_the_right_api_key_are_unauthorized(bank):
@@ -27,7 +26,8 @@ async def test_calls_without_the_right_api_key_are_unauthorized(bank):
     ({"card_last4": "3306", "date_of_birth": "1990-08-23"}, "芳", "card_wang_up"),
     ({"card_last4": "9087", "date_of_birth": "1979-06-30"}, "志明", "card_wong_mc"),
 ])
-async def test_verification_links_the_subject_and_opens_a_session(bank, details, first_name, card_id):
+async def test_verification_links_the_subject_and_opens_a_session(bank, details, first_name,
+                                                                  card_id):
     subject = "telegram:4242"
     challenge_id = await bank.challenge(subject, **details)
     [message] = await bank.outbox(subject)

@@ -1,4 +1,4 @@
-"""Every read of every demo cardholder matches the contract; transaction filters find the right rows.
+"""Every read of every demo cardholder matches the contract; transaction filters find their rows.
 
 ``Bank.call`` validates each answer against ``openapi.yaml``; the asserts here add what a schema
 cannot say (whose data it is, and what the filters leave out).
@@ -13,7 +13,6 @@ import pytest
 
 from tests.sandbox import CUSTOMERS
 
-
 CURRENCY = {"cus_emma": "USD", "cus_wang": "CNY", "cus_chen": "TWD", "cus_wong": "HKD",
             "cus_lan": "VND", "cus_khoa": "VND"}
 CARD_READS = ("", "/balance", "/transactions", "/payments", "/autopay", "/installments",
@@ -27,7 +26,8 @@ async def test_every_read_of_every_demo_customer_matches_the_contract(bank, cust
     profile = (await bank.call("GET", "/profile", token=token)).body
     assert profile["first_name"] == seeded.first_name
     assert profile["language"] == seeded.language
-    assert [a["funding_account_id"] for a in profile["funding_accounts"]] == [f"fa_{customer_id[4:]}"]
+    accounts = [a["funding_account_id"] for a in profile["funding_accounts"]]
+    assert accounts == [f"fa_{customer_id[4:]}"]
     assert all(a["masked_number"].endswith(seeded.funding_number[-4:])
                and seeded.funding_number not in a["masked_number"]
                for a in profile["funding_accounts"])
@@ -46,16 +46,19 @@ async def test_every_read_of_every_demo_customer_matches_the_contract(bank, cust
     rewards = (await bank.call("GET", "/rewards", token=token)).body
     assert rewards["points"] == seeded.points
     disputes = (await bank.call("GET", "/disputes", token=token)).body["disputes"]
-    assert [d["reference"] for d in disputes] == (["DSP-100001"] if customer_id == "cus_emma" else [])
+    expected = ["DSP-100001"] if customer_id == "cus_emma" else []
+    assert [d["reference"] for d in disputes] == expected
     for dispute in disputes:
-        assert (await bank.call("GET", f"/disputes/{dispute['reference']}", token=token)).body == dispute
+        found = await bank.call("GET", f"/disputes/{dispute['reference']}", token=token)
+        assert found.body == dispute
 
 
 async def test_the_seeded_dispute_is_emmas_second_netflix_charge(bank, emma):
     dispute = (await bank.call("GET", "/disputes/DSP-100001", token=emma)).body
     assert (dispute["transaction_id"], dispute["merchant"], dispute["amount"]) == (
         "tx_emma_visa_06", "Netflix", "15.49")
-    assert (dispute["reason"], dispute["status"], dispute["currency"]) == ("duplicate", "investigating", "USD")
+    assert (dispute["reason"], dispute["status"], dispute["currency"]) == (
+        "duplicate", "investigating", "USD")
 
 
 @pytest.mark.parametrize("language", ["en", "zh-Hans", "zh-Hant", "vi"])
@@ -63,7 +66,7 @@ async def test_bank_texts_follow_accept_language(bank, emma, language):
     rewards = await bank.call("GET", "/rewards", token=emma, headers={"Accept-Language": language})
     english = await bank.call("GET", "/rewards", token=emma)
     same = [a["description"] == b["description"]
-            for a, b in zip(rewards.body["options"], english.body["options"])]
+            for a, b in zip(rewards.body["options"], english.body["options"], strict=True)]
     assert all(same) if language == "en" else not any(same)
 
 

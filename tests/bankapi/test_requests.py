@@ -9,7 +9,6 @@ import pytest
 from bankapi.contract import ContractViolation
 from tests.sandbox import Answer, Bank, subject_of, wrong
 
-
 VISA = "/cards/card_emma_visa"
 
 
@@ -17,8 +16,10 @@ VISA = "/cards/card_emma_visa"
 
 async def test_the_same_key_and_body_return_the_first_answer_and_change_state_once(bank, emma):
     body = {"option_id": "air_miles"}
-    first = await bank.call("POST", "/rewards/redemptions", token=emma, json=body, key="redeem-0001")
-    second = await bank.call("POST", "/rewards/redemptions", token=emma, json=body, key="redeem-0001")
+    first = await bank.call("POST", "/rewards/redemptions", token=emma, json=body,
+                            key="redeem-0001")
+    second = await bank.call("POST", "/rewards/redemptions", token=emma, json=body,
+                             key="redeem-0001")
     assert first.status == second.status == 201
     assert second.raw == first.raw
     assert first.body["points_left"] == 48200 - 10000
@@ -60,7 +61,8 @@ async def test_a_replayed_wrong_code_counts_once(bank):
      {"transaction_id": "tx_emma_visa_02", "reason": "other"}),
 ])
 async def test_the_same_key_with_another_body_is_a_conflict(bank, emma, path, first, second):
-    assert (await bank.call("POST", path, token=emma, json=first, key="reused-key-01")).status == 201
+    answer = await bank.call("POST", path, token=emma, json=first, key="reused-key-01")
+    assert answer.status == 201
     before = await bank.state("cus_emma")
     answer = await bank.call("POST", path, token=emma, json=second, key="reused-key-01")
     assert (answer.status, answer.code) == (409, "idempotency_conflict")
@@ -103,12 +105,14 @@ async def test_a_quote_is_a_read_and_needs_no_key(bank, emma):
     ("/identity/challenges", {"phone": "+14155550101"}, "subject"),
     ("/identity/challenges", ["telegram:1"], "body"),
     (f"{VISA}/disputes", {"transaction_id": "tx_emma_visa_02", "reason": "angry"}, "reason"),
-    (f"{VISA}/disputes", {"transaction_id": "tx_emma_visa_02", "reason": "other", "note": "x" * 501}, "note"),
+    (f"{VISA}/disputes",
+     {"transaction_id": "tx_emma_visa_02", "reason": "other", "note": "x" * 501}, "note"),
     (f"{VISA}/fraud-reports", {"transaction_ids": "tx_emma_visa_02"}, "transaction_ids"),
     (f"{VISA}/replacements", {}, "address_id"),
     (f"{VISA}/credit-limit/requests", {"kind": "forever", "new_limit": "9000"}, "kind"),
     (f"{VISA}/credit-limit/requests", {"kind": "permanent", "new_limit": "-9000"}, "new_limit"),
-    (f"{VISA}/credit-limit/requests", {"kind": "temporary", "new_limit": "9000", "days": 91}, "days"),
+    (f"{VISA}/credit-limit/requests",
+     {"kind": "temporary", "new_limit": "9000", "days": 91}, "days"),
     ("/rewards/redemptions", {}, "option_id"),
     ("/repayment-plans", {"offer_id": 3}, "offer_id"),
 ])
@@ -139,7 +143,8 @@ async def test_a_body_that_is_not_json_is_an_invalid_request(bank, data):
 async def test_a_malformed_code_is_an_invalid_request_and_not_a_wrong_guess(bank, code):
     subject = "telegram:malformed"
     challenge_id = await bank.challenge(subject, phone="+14155550101")
-    answer = await bank.call("POST", f"/identity/challenges/{challenge_id}/verify", json={"code": code})
+    answer = await bank.call("POST", f"/identity/challenges/{challenge_id}/verify",
+                             json={"code": code})
     assert (answer.status, answer.code) == (400, "invalid_request")
     # Not counted as a guess: the first wrong code still leaves two attempts.
     answer = await bank.submit(challenge_id, wrong(await bank.last_code(subject)))
@@ -178,7 +183,8 @@ async def test_an_injected_503_fails_the_next_calls_then_clears(bank, emma):
 
 async def test_a_write_that_meets_a_fault_changes_nothing(bank, emma):
     await add_fault(bank, path=f"/v1{VISA}/freeze", count=1, status=503)
-    answer = await bank.call("POST", f"{VISA}/freeze", token=emma, key="freeze-fault-1", documented=False)
+    answer = await bank.call("POST", f"{VISA}/freeze", token=emma, key="freeze-fault-1",
+                             documented=False)
     assert answer.status == 503
     cards = {c["card_id"]: c["status"] for c in (await bank.state("cus_emma"))["cards"]}
     assert cards["card_emma_visa"] == "active"
@@ -213,7 +219,8 @@ async def test_a_malformed_fault_is_refused(bank, fault):
 # refusals the contract documents (``Bank.call`` fails on an undocumented status) -------------
 
 async def test_an_invalid_lost_stolen_reason_is_a_documented_400(bank, emma):
-    answer = await bank.call("POST", f"{VISA}/lost-stolen", token=emma, json={"reason": "misplaced"})
+    answer = await bank.call("POST", f"{VISA}/lost-stolen", token=emma,
+                             json={"reason": "misplaced"})
     assert (answer.status, answer.code) == (400, "invalid_request")
 
 

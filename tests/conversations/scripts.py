@@ -41,7 +41,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "inform": "the one ending 4821",
         "bot_challenge": "am I chatting with a robot?",
         "out_of_scope": "what's the interest rate on a mortgage",
-        "fraud_advice": "someone called saying they're from the bank and asked for my OTP, is that legit?",
+        "fraud_advice": "someone called saying they're from the bank and asked for my OTP, "
+                        "is that legit?",
         "fees_interest": "what is the annual fee on my card",
         "card_application": "how can I apply for a new credit card",
         "card_activation": "my new card came in the mail, how do I activate it",
@@ -131,7 +132,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "inform": "thẻ đuôi 4821",
         "bot_challenge": "bạn là robot hả",
         "out_of_scope": "lãi suất vay mua nhà bao nhiêu",
-        "fraud_advice": "có người gọi tự xưng nhân viên ngân hàng hỏi mã OTP, có phải lừa đảo không",
+        "fraud_advice": "có người gọi tự xưng nhân viên ngân hàng hỏi mã OTP, "
+                        "có phải lừa đảo không",
         "fees_interest": "phí thường niên của thẻ là bao nhiêu",
         "card_application": "mình muốn mở thẻ tín dụng thì làm sao",
         "card_activation": "mình mới nhận thẻ, kích hoạt thế nào",

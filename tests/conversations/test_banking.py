@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 
 from actions.i18n import response_text
-from cardcare.dev.chat import send
 from cardcare.conversation import subject
+from cardcare.dev.chat import send
 
 pytestmark = pytest.mark.model
 
@@ -96,7 +96,8 @@ class User:
 
     def code(self) -> str:
         bank = self.stack.config.bank_base_url
-        messages = get_json(f"{bank}/sandbox/outbox?subject={subject('rest', self.sender)}")["messages"]
+        outbox = get_json(f"{bank}/sandbox/outbox?subject={subject('rest', self.sender)}")
+        messages = outbox["messages"]
         return re.search(r"\b(\d{6})\b", messages[0]["body"]).group(1)
 
     def verify(self, identity: str) -> str:
@@ -128,7 +129,8 @@ def test_lost_card_blocked_and_replaced_in_each_language(stack, domain, redis_cl
     lost = next(c for c in state["cards"] if c["last4"] == holder.card)
     assert (lost["status"], lost["block_reason"]) == ("blocked", "lost")
     assert len([o for o in state["replacement_orders"] if o["card_id"] == lost["card_id"]]) == 1
-    others = [c for c in state["cards"] if c["card_id"] not in (lost["card_id"], lost["replaced_by"])]
+    others = [c for c in state["cards"]
+              if c["card_id"] not in (lost["card_id"], lost["replaced_by"])]
     assert all(c["status"] != "blocked" for c in others)
 
     stored = strings(json.loads(redis_client.get(f"cardcare:tracker:{user.sender}")))

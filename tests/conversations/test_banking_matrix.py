@@ -62,7 +62,8 @@ FLOWS: dict[str, tuple[dict[str, str], str, Check]] = {
         "vi": "minh muon tra gop mot giao dich"},
         "utter_installment_created", _grew("installment_plans")),
     "report_fraud": ({
-        "en": "there's a charge on my card I didn't make", "zh-Hans": "有一笔消费不是我刷的，被盗刷了",
+        "en": "there's a charge on my card I didn't make",
+        "zh-Hans": "有一笔消费不是我刷的，被盗刷了",
         "zh-Hant": "有一筆交易不是我刷的，卡被盜刷了", "vi": "co giao dich la khong phai minh lam"},
         "utter_fraud_case_opened", lambda b, a, last4: _card(a, last4)["status"] == "blocked"
         and len(a["fraud_cases"]) == len(b["fraud_cases"]) + 1),

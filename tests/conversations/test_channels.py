@@ -8,7 +8,6 @@ tapped on Telegram and the web; on WeChat, and for the typed answers, they are t
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
 import urllib.request
@@ -120,8 +119,8 @@ async def test_wechat_lost_card_in_simplified_chinese_with_typed_choices(stack, 
         assert "1. " in blocked and "2. " in blocked  # the replacement question, numbered
         await say("1")
     state = customer(stack, "cus_wang")
-    assert [c["status"] for c in state["cards"] if c["card_id"].endswith("3306")
-            or "wang" in c["card_id"]][0] == "blocked"
+    assert next(c["status"] for c in state["cards"] if c["card_id"].endswith("3306")
+                or "wang" in c["card_id"]) == "blocked"
     assert len(state["replacement_orders"]) == 1
 
 

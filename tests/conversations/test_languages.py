@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from actions.i18n import response_text
-from cardcare.dev.chat import send
 from cardcare.conversation import LANGUAGE_HINT_KEY, LANGUAGES
+from cardcare.dev.chat import send
 from tests.conversations.scripts import EXPECTED_RESPONSES, MESSAGES, VERIFY_FIRST
 
 pytestmark = pytest.mark.model
@@ -72,7 +72,8 @@ def test_the_reply_language_follows_the_message(stack, domain):
 def test_switching_language_explicitly(stack, domain):
     sender = f"e2e-switch-{uuid.uuid4().hex[:6]}"
     assert texts(stack, sender, "我想问一下") != []
-    assert texts(stack, sender, "can you speak Vietnamese") == expected(domain, "utter_language_changed", "vi")
+    assert texts(stack, sender, "can you speak Vietnamese") == expected(
+        domain, "utter_language_changed", "vi")
     assert texts(stack, sender, "ok") == expected(domain, "utter_anything_else", "vi")
 
 
@@ -80,7 +81,8 @@ def test_language_command_offers_the_four_languages(stack):
     sender = f"e2e-cmd-{uuid.uuid4().hex[:6]}"
     send(stack.config.rasa_url, sender, "xin chào")
     [message] = send(stack.config.rasa_url, sender, "/language")
-    assert [b["title"] for b in message["buttons"]] == ["English", "简体中文", "繁體中文", "Tiếng Việt"]
+    titles = [b["title"] for b in message["buttons"]]
+    assert titles == ["English", "简体中文", "繁體中文", "Tiếng Việt"]
     reply = texts(stack, sender, message["buttons"][2]["payload"])
     assert reply == ["好的，接下來我會用繁體中文回覆您。"] or reply[0].startswith("好的")
 
@@ -90,9 +92,11 @@ def test_a_channel_language_hint_settles_an_ambiguous_first_message(stack, domai
     import urllib.request
 
     sender = f"e2e-hint-{uuid.uuid4().hex[:6]}"
-    body = json.dumps({"sender": sender, "message": "你好", "metadata": {LANGUAGE_HINT_KEY: "zh-Hant"}})
+    body = json.dumps({"sender": sender, "message": "你好",
+                       "metadata": {LANGUAGE_HINT_KEY: "zh-Hant"}})
     request = urllib.request.Request(f"{stack.config.rasa_url}/webhooks/rest/webhook",
-                                     data=body.encode(), headers={"Content-Type": "application/json"})
+                                     data=body.encode(),
+                                     headers={"Content-Type": "application/json"})
     with urllib.request.urlopen(request, timeout=30) as response:
         reply = [m["text"] for m in json.loads(response.read()) if m.get("text")]
     assert reply == expected(domain, "utter_greet", "zh-Hant")

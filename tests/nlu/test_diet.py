@@ -11,7 +11,8 @@ from nlu.diet import DIETClassifier, generator_datasets_without_autotune
 
 
 def numbers() -> tf.data.Dataset:
-    return tf.data.Dataset.from_generator(lambda: iter(range(3)), output_signature=tf.TensorSpec((), tf.int32))
+    return tf.data.Dataset.from_generator(lambda: iter(range(3)),
+                                          output_signature=tf.TensorSpec((), tf.int32))
 
 
 def test_generator_datasets_built_inside_have_autotune_off_and_still_yield_everything():
@@ -28,10 +29,12 @@ def test_autotune_is_left_as_tensorflow_has_it_outside_training():
 
 
 def test_rasa_counts_it_as_the_extractor_that_learns_annotated_entities():
-    schema = GraphSchema({"diet": SchemaNode(needs={}, uses=DIETClassifier, constructor_name="create",
-                                             fn="train", config={}, is_target=True)})
+    schema = GraphSchema({"diet": SchemaNode(needs={}, uses=DIETClassifier,
+                                             constructor_name="create", fn="train", config={},
+                                             is_target=True)})
+    merchant = {"entity": "merchant", "start": 0, "end": 9, "value": "Starbucks"}
     example = Message({"text": "Starbucks charged me twice", "intent": "dispute_charge",
-                       "entities": [{"entity": "merchant", "start": 0, "end": 9, "value": "Starbucks"}]})
+                       "entities": [merchant]})
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         DefaultV1RecipeValidator(schema)._validate_nlu(TrainingData([example]))

@@ -80,8 +80,10 @@ def test_no_letters_is_undetermined():
 
 
 def test_example_language_reads_intent_or_example_metadata():
-    assert example_language(Message({"text": "hi", "metadata": {"intent": {"language": "vi"}}})) == "vi"
-    assert example_language(Message({"text": "hi", "metadata": {"example": {"language": "en"}}})) == "en"
+    by_intent = Message({"text": "hi", "metadata": {"intent": {"language": "vi"}}})
+    by_example = Message({"text": "hi", "metadata": {"example": {"language": "en"}}})
+    assert example_language(by_intent) == "vi"
+    assert example_language(by_example) == "en"
     assert example_language(Message({"text": "hi"})) is None
 
 

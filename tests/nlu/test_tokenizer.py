@@ -1,4 +1,7 @@
 import pytest
+from rasa.engine.graph import ExecutionContext, GraphSchema
+from rasa.engine.storage.local_model_storage import LocalModelStorage
+from rasa.engine.storage.resource import Resource
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
@@ -6,17 +9,20 @@ from nlu.tokenizer import DEFAULT_DICTIONARY, MultilingualTokenizer
 
 
 @pytest.fixture(scope="module")
-def tokenizer() -> MultilingualTokenizer:
+def tokenizer(tmp_path_factory) -> MultilingualTokenizer:
     config = MultilingualTokenizer.get_default_config()
-    return MultilingualTokenizer(config, None, None, DEFAULT_DICTIONARY)  # type: ignore[arg-type]
+    storage = LocalModelStorage(tmp_path_factory.mktemp("tokenizer"))
+    return MultilingualTokenizer(config, storage, Resource("tokenizer"), DEFAULT_DICTIONARY)
 
 
 def tokens(tokenizer: MultilingualTokenizer, text: str) -> list[tuple[str, str, str]]:
-    return [(t.text, t.lemma, text[t.start:t.end]) for t in tokenizer.tokenize(Message({"text": text}), "text")]
+    found = tokenizer.tokenize(Message({"text": text}), "text")
+    return [(t.text, t.lemma, text[t.start:t.end]) for t in found]
 
 
 def test_vietnamese_is_split_on_words_not_letters(tokenizer):
-    assert [t for t, _, _ in tokens(tokenizer, "Tôi muốn khóa thẻ")] == ["tôi", "muốn", "khóa", "thẻ"]
+    words = [t for t, _, _ in tokens(tokenizer, "Tôi muốn khóa thẻ")]
+    assert words == ["tôi", "muốn", "khóa", "thẻ"]
 
 
 def test_vietnamese_lemma_is_folded(tokenizer):
@@ -24,7 +30,8 @@ def test_vietnamese_lemma_is_folded(tokenizer):
 
 
 def test_mixed_chinese_and_english(tokenizer):
-    assert [t for t, _, _ in tokens(tokenizer, "我想 check balance")] == ["我", "想", "check", "balance"]
+    words = [t for t, _, _ in tokens(tokenizer, "我想 check balance")]
+    assert words == ["我", "想", "check", "balance"]
 
 
 def test_traditional_is_segmented_as_simplified_with_original_offsets(tokenizer):
@@ -50,16 +57,14 @@ def test_a_trailing_plus_stays_with_its_word(tokenizer):
 
 def trained_on(tmp_path, text: str, start: int, end: int) -> MultilingualTokenizer:
     """Trains a tokenizer on one example annotating text[start:end] as a merchant."""
-    from rasa.engine.storage.local_model_storage import LocalModelStorage
-    from rasa.engine.storage.resource import Resource
-
     storage = LocalModelStorage(tmp_path)
     resource = Resource("tokenizer")
     config = MultilingualTokenizer.get_default_config()
     trainer = MultilingualTokenizer(config, storage, resource, DEFAULT_DICTIONARY)
     entity = {"entity": "merchant", "start": start, "end": end, "value": text[start:end]}
-    trainer.train(TrainingData([Message({"text": text, "intent": "rewards_points", "entities": [entity]})]))
-    return MultilingualTokenizer.load(config, storage, resource, None)  # type: ignore[arg-type]
+    example = Message({"text": text, "intent": "rewards_points", "entities": [entity]})
+    trainer.train(TrainingData([example]))
+    return MultilingualTokenizer.load(config, storage, resource, ExecutionContext(GraphSchema({})))
 
 
 def test_annotated_chinese_entities_become_words(tmp_path):
