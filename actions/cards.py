@@ -6,7 +6,7 @@ from rasa_sdk.events import EventType, SlotSet
 
 from actions import slots
 from actions.bank import BankRefused
-from actions.flow import BankAction, Context, choose_card, end_flow, is_open
+from actions.flow import BankAction, Context, card_on_account, choose_card, end_flow, is_open
 from actions.formatting import day
 
 
@@ -84,7 +84,9 @@ class ActionLostCard(BankAction):
         if ctx.step == "confirm_block":
             if not yes:
                 return await super().answer(ctx, yes)
-            card = next(c for c in await ctx.client.cards(ctx.token) if c.card_id == card_id)
+            card = await card_on_account(ctx, card_id)
+            if card is None:
+                return end_flow()  # said so (see card_on_account)
             return await self._block(ctx, card.card_id, card.last4)
         if ctx.step == "replace":
             if yes:

@@ -9,7 +9,7 @@ from rasa_sdk.events import EventType
 from actions import slots
 from actions.account import transaction_line
 from actions.bank import models
-from actions.flow import BankAction, Context, end_flow
+from actions.flow import BankAction, Context, card_on_account, end_flow
 from actions.formatting import day
 from actions.periods import date_range
 
@@ -91,7 +91,9 @@ class ActionDisputeCharge(BankAction):
 
     async def _confirm(self, ctx: Context, card_id: str, tx_id: str,
                        reason: str) -> list[EventType]:
-        card = next(c for c in await ctx.client.cards(ctx.token) if c.card_id == card_id)
+        card = await card_on_account(ctx, card_id)
+        if card is None:
+            return end_flow()  # said so (see card_on_account)
         tx = next((t for t in await ctx.client.transactions(ctx.token, card_id, limit=100)
                    if t.transaction_id == tx_id), None)
         if tx is None:

@@ -2,19 +2,23 @@
 
 A banking action subclasses ``BankAction`` and implements ``perform``.  ``run`` makes sure the
 chat is verified first (starting verification and remembering the request otherwise), and turns
-bank failures into an apology with a way to a human, so that no exception ever escapes to the
-action server (which would echo the whole tracker in its error reply).
+bank failures into an apology with a way to a human.  Any other failure (a bug, a session store
+that is down) is logged and apologised for the same way, so that no exception ever escapes to
+the action server, which would echo the whole tracker in its error reply.
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
+import traceback
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable
 from contextlib import suppress
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from functools import partial
+from pathlib import Path
 from typing import Any
 
 import structlog
@@ -223,7 +227,7 @@ class BankAction(Collaborators, Action, ABC):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: DomainDict) -> list[EventType]:
-        """Verifies first if needed, then performs; bank failures become apologies."""
+        """Verifies first if needed, then performs; failures become apologies (``guarded``)."""
         return await self.step_with(dispatcher, tracker, domain, self.perform)
 
     async def step_with(self, dispatcher: CollectingDispatcher, tracker: Tracker,
@@ -235,24 +239,47 @@ class BankAction(Collaborators, Action, ABC):
         afterwards this action is performed from the start.
         """
         ctx = self.context(dispatcher, tracker, domain)
+        return await self.guarded(ctx, partial(self._verified, step=step))
+
+    async def _verified(self, ctx: Context,
+                        step: Callable[[Context], Awaitable[list[EventType]]]) -> list[EventType]:
+        """``step`` once ``ctx`` holds the chat's bank session; else verification starts."""
         token = await ctx.sessions.get(ctx.subject)
         if token is None:
-            if tracker.get_slot(slots.VERIFICATION) == "verified":
+            if ctx.tracker.get_slot(slots.VERIFICATION) == "verified":
                 # Verified once, idle since: nothing collected then may outlive the session.
                 return await self._expired(ctx)
             return await begin_verification(ctx, self.name())
         ctx.token = token
-        return await self.guarded(ctx, step)
+        return await step(ctx)
 
     async def guarded(self, ctx: Context,
                       step: Callable[[Context], Awaitable[list[EventType]]] | None = None
                       ) -> list[EventType]:
-        """``step`` (default ``perform``) with the bank's failures handled alike for every flow.
+        """``step`` (default ``perform``) with every failure handled alike for every flow.
+
+        Bank failures become their apology (see ``_bank_step``).  Anything else is a failure
+        of ours: it is logged (the action, the exception type and where it was raised, never
+        the message or the tracker) and the cardholder gets an apology and the offer of a
+        person, with the flow ended.  Nothing is raised.
+        """
+        try:
+            return await self._bank_step(ctx, step or self.perform)
+        except Exception as error:
+            frame = traceback.extract_tb(error.__traceback__)[-1]
+            log.error("action.failed", action=self.name(), error=type(error).__name__,
+                      where=f"{Path(frame.filename).name}:{frame.lineno}")
+            return offer_human(ctx, "utter_action_failed")
+
+    async def _bank_step(self, ctx: Context,
+                         step: Callable[[Context], Awaitable[list[EventType]]]
+                         ) -> list[EventType]:
+        """``step`` with the bank's failures turned into what the cardholder hears.
 
         The events helpers decided on (``ctx.events``: the card question's wait) come first.
         """
         try:
-            events = await (step or self.perform)(ctx)
+            events = await step(ctx)
             return ctx.events + events
         except SessionExpired:
             await ctx.sessions.drop(ctx.subject)
@@ -373,3 +400,16 @@ async def choose_card(ctx: Context, intent: str,
 def is_open(card: models.Card) -> bool:
     """A card that can still be used or looked at (not permanently blocked)."""
     return card.status in ("active", "frozen")
+
+
+async def card_on_account(ctx: Context, card_id: str | None) -> models.Card | None:
+    """The card ``card_id`` as the bank lists it now; None after telling the cardholder.
+
+    A waiting flow remembers only the card's id, and by its next step the card may be gone
+    from the account (replaced or closed meanwhile, or an id no card of theirs has).  The
+    caller then ends its flow, changing nothing.
+    """
+    card = next((c for c in await ctx.client.cards(ctx.token) if c.card_id == card_id), None)
+    if card is None:
+        ctx.say("utter_no_usable_card")
+    return card

@@ -9,7 +9,7 @@ from rasa_sdk.events import EventType, SlotSet
 
 from actions import slots
 from actions.account import transaction_line
-from actions.flow import BankAction, Context, choose_card, end_flow
+from actions.flow import BankAction, Context, card_on_account, choose_card, end_flow
 
 # Transactions offered for marking: the recent ones a thief would have made.
 RECENT_DAYS = 45
@@ -61,7 +61,9 @@ class ActionReportFraud(BankAction):
     async def _confirm(self, ctx: Context) -> list[EventType]:
         chosen = list(ctx.tracker.get_slot(slots.FRAUD_TRANSACTIONS) or [])
         card_id = ctx.tracker.get_slot(slots.CARD_ID)
-        card = next(c for c in await ctx.client.cards(ctx.token) if c.card_id == card_id)
+        card = await card_on_account(ctx, card_id)
+        if card is None:
+            return end_flow()  # said so (see card_on_account)
         transactions = [t for t in await ctx.client.transactions(ctx.token, card_id, limit=100)
                         if t.transaction_id in chosen]
         lines = "\n".join(transaction_line(t, ctx.language) for t in transactions) or "—"

@@ -8,7 +8,7 @@ from rasa_sdk.events import EventType
 
 from actions import slots
 from actions.bank import models
-from actions.flow import BankAction, Context, end_flow
+from actions.flow import BankAction, Context, card_on_account, end_flow
 from actions.formatting import day, number
 
 STATEMENT = "statement"
@@ -81,7 +81,9 @@ class ActionInstallment(BankAction):
 
     async def _confirm(self, ctx: Context, card_id: str, item_id: str,
                        tenor: int) -> list[EventType]:
-        card = next(c for c in await ctx.client.cards(ctx.token) if c.card_id == card_id)
+        card = await card_on_account(ctx, card_id)
+        if card is None:
+            return end_flow()  # said so (see card_on_account)
         q = await ctx.client.quote_installment(
             ctx.token, card_id, None if item_id == STATEMENT else item_id, tenor)
         ctx.say("utter_confirm_installment", amount=ctx.money(q.principal, q.currency),
