@@ -33,7 +33,6 @@ from bot.wechat import WeChatChannel
 from bot.wechat_api import WeChatAPI
 
 
-
 @dataclass
 class Gateway:
     """What the running gateway holds; filled when the app starts."""
@@ -111,15 +110,9 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
         await telegram.start()
     if settings.wechat:
         api = WeChatAPI(session, client, settings.wechat)
-        wechat: WeChatChannel | None = None
-
-        async def push(inbound, messages):  # type: ignore[no-untyped-def]
-            assert wechat is not None
-            await wechat.push(inbound, messages)
-
-        passive = gateway.passive = PassiveReplies(client, events, push)
-        wechat = WeChatChannel(settings.wechat, conversations.submit, api, passive, failures,
+        wechat = WeChatChannel(settings.wechat, conversations.submit, api, events, failures,
                                settings.wechat_passive_s, instance)
+        gateway.passive = wechat.passive
         channels[wechat.name] = gateway.wechat = wechat
     if settings.web_secret:
         web_chat = WebChannel(settings.web_secret, conversations.submit, client, events)

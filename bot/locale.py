@@ -13,7 +13,7 @@ _SIMPLIFIED = {"hans", "cn", "sg", "my"}
 
 
 def language_of(tag: str | None) -> str | None:
-    """``"zh-HK"`` → ``"zh-Hant"``, ``"vi-VN"`` → ``"vi"``; None for what CardCare does not speak."""
+    """``"zh-HK"`` → ``"zh-Hant"``, ``"vi-VN"`` → ``"vi"``; None for a language not spoken."""
     if not tag:
         return None
     parts = tag.strip().replace("_", "-").lower().split("-")

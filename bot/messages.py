@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import enum
 import time
-from dataclasses import asdict, dataclass, field
 from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from cardcare.conversation import subject

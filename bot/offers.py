@@ -36,7 +36,7 @@ class Offer:
 
     def buttons(self, only: tuple[Choice, ...] | None = None) -> tuple[Button, ...]:
         """The offer's buttons again (all, or those of ``only``), with their tokens."""
-        return tuple(Button(c.title, t) for c, t in zip(self.choices, self.tokens)
+        return tuple(Button(c.title, t) for c, t in zip(self.choices, self.tokens, strict=True)
                      if only is None or c in only)
 
 
@@ -56,15 +56,15 @@ class Offers:
         offer: Offer | None = None
         for reply in replies:
             tokens = tuple(secrets.token_urlsafe(6) for _ in reply.buttons)
-            for token, (title, payload) in zip(tokens, reply.buttons):
+            for token, (title, payload) in zip(tokens, reply.buttons, strict=True):
                 minted[token] = json.dumps({"title": title, "payload": payload},
                                            ensure_ascii=False)
             if reply.buttons:
                 offer = Offer(reply.text, reply.language,
                               tuple(Choice(t, p) for t, p in reply.buttons), tokens)
-            messages.append(BotMessage(
-                reply.text, tuple(Button(t, k) for (t, _), k in zip(reply.buttons, tokens)),
-                reply.image, reply.language))
+            buttons = tuple(Button(title, token)
+                            for (title, _), token in zip(reply.buttons, tokens, strict=True))
+            messages.append(BotMessage(reply.text, buttons, reply.image, reply.language))
         async with self.client.pipeline(transaction=True) as pipe:
             if minted:
                 tokens_key = keys.tokens(subject)

@@ -136,7 +136,7 @@ class WebChannel:
         elif kind == "language" and frame.get("language") in LANGUAGES:
             picked = language_of(frame["language"]) or frame["language"]
             inbound_kind = Kind.COMMAND
-            value = '/change_language{"target_language":"%s"}' % frame["language"]
+            value = f'/change_language{{"target_language":"{frame["language"]}"}}'
         else:
             await ws.send_json({"type": "error", "text": "unknown message"})
             return None

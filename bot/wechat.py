@@ -30,6 +30,7 @@ from wechatpy.utils import check_signature
 
 from bot import keys
 from bot.delivery import FailedDeliveries, Permanent, deliver_with_retries
+from bot.events import Events
 from bot.locale import language_of
 from bot.messages import BotMessage, Inbound, Kind, split
 from bot.passive import PassiveReplies
@@ -57,13 +58,12 @@ class WeChatChannel:
 
     name = NAME
 
-    def __init__(self, settings: WeChatSettings, submit: Any, api: WeChatAPI,
-                 passive: PassiveReplies, failures: FailedDeliveries, passive_s: float,
-                 instance: str) -> None:
+    def __init__(self, settings: WeChatSettings, submit: Any, api: WeChatAPI, events: Events,
+                 failures: FailedDeliveries, passive_s: float, instance: str) -> None:
         self.settings = settings
         self.submit = submit  # Conversations.submit
         self.api = api
-        self.passive = passive
+        self.passive = PassiveReplies(api.client, events, self.push)
         self.failures = failures
         self.passive_s = passive_s
         self.instance = instance

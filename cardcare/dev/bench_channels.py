@@ -18,6 +18,7 @@ import os
 import secrets
 import tempfile
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -75,14 +76,14 @@ def _processes(stack: Stack) -> dict[str, int]:
     names = {"bot": "gateway", "run": "rasa", "actions": "actions", "bankapi.sandbox": "bank"}
     found: dict[str, int] = {}
     for process in stack.processes:
-        args = [str(a) for a in process.args]  # type: ignore[union-attr]
+        args = [str(a) for a in process.args] if isinstance(process.args, list) else []
         for marker, name in names.items():
             if marker in args[1:3] and name not in found:
                 found[name] = process.pid
     return found
 
 
-async def _users(users: int, turns: int, one_turn: object,
+async def _users(users: int, turns: int, one_turn: Callable[[int, int, str], Awaitable[None]],
                  pids: dict[str, int] | None = None) -> Load:
     """``users`` people at once, each sending ``turns`` messages one after the other."""
     load = Load()
@@ -91,7 +92,7 @@ async def _users(users: int, turns: int, one_turn: object,
     async def person(n: int) -> None:
         for t in range(turns):
             started = time.monotonic()
-            await one_turn(n, t, MESSAGES[(n + t) % len(MESSAGES)])  # type: ignore[operator]
+            await one_turn(n, t, MESSAGES[(n + t) % len(MESSAGES)])
             load.latencies.append(time.monotonic() - started)
 
     started = time.monotonic()

@@ -54,7 +54,8 @@ async def chromium_page(
             without it cannot pass the browser tests by skipping them).
     """
     if not CHROMIUM.exists():
-        pytest.fail(f"No Chromium at {CHROMIUM}: run `tools/install-browser` as root.", pytrace=False)
+        pytest.fail(f"No Chromium at {CHROMIUM}: run `tools/install-browser` as root.",
+                    pytrace=False)
     width, height = viewport
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(

@@ -376,6 +376,7 @@ def test_a_match_carries_the_choice_or_the_candidates():
     assert match_choice("visa", visas) == Match(Outcome.AMBIGUOUS, candidates=(visas[0], visas[2]))
     assert match_choice("hello", CARDS) == Match(Outcome.NOT_AN_ANSWER)
     with pytest.raises(AttributeError):
+        # mypy rightly refuses assigning to a frozen field: the point is that it raises.
         chosen.outcome = Outcome.AMBIGUOUS  # type: ignore[misc]
 
 

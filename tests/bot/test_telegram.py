@@ -150,3 +150,9 @@ async def test_long_polling_for_development(start_gateway, fake_rasa, telegram):
     await telegram.push_update(text_update(11, CHAT, "hi from polling"))
     [reply] = await telegram.wait_for_messages(CHAT, 1, timeout=10)
     assert reply["text"] == "echo: hi from polling"
+
+
+async def test_an_oversized_body_is_refused_before_it_is_read(gateway, fake_rasa):
+    update = text_update(1, CHAT, "x" * 100_000)
+    assert await post(gateway, update) == 413
+    assert fake_rasa.turns == []

@@ -1,0 +1,26 @@
+"""Every log line is masked by the logging setup, whatever a call site passes."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import structlog
+
+from cardcare.logs import configure
+
+
+def test_card_numbers_and_codes_are_masked_in_structlog_and_stdlib_lines(capsys):
+    configure(json_lines=True)
+    try:
+        structlog.get_logger("t").error("bad.thing", text="card 4111 1111 1111 1111 cvv 123",
+                                         nested={"otp": "otp 482913"})
+        logging.getLogger("aiohttp").warning("got 4111-1111-1111-1111")
+        lines = [json.loads(line) for line in capsys.readouterr().err.splitlines()]
+    finally:
+        structlog.reset_defaults()
+        logging.getLogger().handlers.clear()
+    written = json.dumps(lines, ensure_ascii=False)
+    assert "4111 1111 1111 1111" not in written and "4111-1111-1111-1111" not in written
+    assert "123" not in written and "482913" not in written
+    assert lines[0]["event"] == "bad.thing" and "1111" in lines[0]["text"]
