@@ -13,7 +13,7 @@ export PYTHONWARNINGS := ignore::DeprecationWarning
 
 MODEL_INPUTS := config.yml domain.yml $(shell find data nlu -type f \( -name '*.yml' -o -name '*.py' -o -name '*.txt' \) 2>/dev/null)
 
-.PHONY: setup train run chat stop test eval bench validate clean
+.PHONY: setup browser train run chat stop test eval bench validate clean
 
 setup: $(STAMP)
 
@@ -39,8 +39,12 @@ run: $(MODEL)
 chat: $(STAMP)
 	$(PY) -m cardcare chat
 
+# Debian's chromium and CJK fonts for the web chat's browser tests (Playwright drives them).
+browser:
+	@tools/install-browser
+
 # Lint first: a ruff finding fails in seconds, before the slow tests.
-test: $(MODEL)
+test: $(MODEL) browser
 	$(PY) -m ruff check .
 	$(PY) -m pytest
 
