@@ -42,6 +42,7 @@ from actions.i18n import response_text
 from actions.sessions import SessionStore, default_store
 from cardcare.conversation import (
     CHANNELS,
+    DEFAULT_LANGUAGE,
     VERIFY_FORM,
     SubjectError,
     is_user_id,
@@ -94,7 +95,7 @@ class Context:
 
     @property
     def language(self) -> str:
-        return self.tracker.get_slot(slots.LANGUAGE) or "en"
+        return self.tracker.get_slot(slots.LANGUAGE) or DEFAULT_LANGUAGE
 
     def key(self, *parts: object) -> str:
         """Idempotency key of one intended write: the same message retried gives the same key."""

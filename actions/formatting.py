@@ -8,6 +8,8 @@ from decimal import Decimal
 from babel.dates import format_date as _format_date
 from babel.numbers import format_currency, format_decimal
 
+from cardcare.conversation import DEFAULT_LANGUAGE
+
 # Babel locale per conversation language; Traditional Chinese follows the card's market
 # (Hong Kong dollars read as Hong Kong Chinese, everything else as Taiwan's usage).
 _LOCALES = {"en": "en_US", "zh-Hans": "zh_Hans_CN", "zh-Hant": "zh_Hant_TW", "vi": "vi_VN"}
@@ -22,7 +24,7 @@ def locale_for(language: str | None, currency: str | None = None) -> str:
     """The Babel locale for a conversation language (English when unknown)."""
     if language == "zh-Hant" and currency == "HKD":
         return "zh_Hant_HK"
-    return _LOCALES.get(language or "en", "en_US")
+    return _LOCALES.get(language or DEFAULT_LANGUAGE, "en_US")
 
 
 def money(amount: Decimal, currency: str, language: str | None) -> str:

@@ -19,7 +19,7 @@ from actions import slots
 from actions.bank import BankRefused, BankUnavailable
 from actions.flow import REGISTRY, Collaborators, clear, end_flow, offer_human
 from actions.identity_details import parse_code, parse_identity
-from cardcare.conversation import MASK
+from cardcare.conversation import DEFAULT_LANGUAGE, MASK
 
 VERIFIED, LOCKED, UNAVAILABLE = "verified", "locked", "unavailable"
 # identity_details of a chat the bank already links: it only needs the code.
@@ -43,7 +43,7 @@ class ValidateVerifyForm(Collaborators, FormValidationAction):
         text = (tracker.latest_message or {}).get("text") or ""
         if not self._asked(tracker, slots.IDENTITY_DETAILS):
             return {}
-        if parse_identity(text, tracker.get_slot(slots.LANGUAGE) or "en") is None:
+        if parse_identity(text, tracker.get_slot(slots.LANGUAGE) or DEFAULT_LANGUAGE) is None:
             return {}  # not an answer: the form is rejected and the message handled otherwise
         return {slots.IDENTITY_DETAILS: text}
 

@@ -1,6 +1,7 @@
 import pytest
 
-from actions.formatting import card_title
+from actions.formatting import card_title, locale_for
+from cardcare.conversation import LANGUAGES
 
 
 @pytest.mark.parametrize(("brand", "product", "title"), [
@@ -13,3 +14,8 @@ from actions.formatting import card_title
 ])
 def test_a_card_is_named_by_its_network_once(brand: str, product: str, title: str) -> None:
     assert card_title(brand, product, "4821") == title
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_language_has_a_locale_of_its_own(language):
+    assert locale_for(language).replace("_", "-").startswith(language)
