@@ -149,3 +149,78 @@ async def test_web_chat_repayment_plan_with_typed_answers_in_vietnamese(stack, s
         await tab.close()
     [plan] = customer(stack, "cus_khoa")["repayment_plans"]
     assert plan["months"] == 12
+
+
+TYPED = [
+    # language, customer, request, identity, typed card (or None), typed kind, typed yes
+    ("en", "cus_emma", "please raise my credit limit to 9200 dollars",
+     "my number is +1 415 555 0101", "the Visa", "permanent", "yes"),
+    ("zh-Hans", "cus_wang", "我想把信用额度提高到60000元", "卡号后四位3306，生日1990-08-23",
+     None, "固定", "好的"),
+    ("zh-Hant", "cus_wong", "我想將信用額提高到 80000 蚊", "9087 30/06/1979", None, "永久", "係"),
+    ("vi", "cus_lan", "tang han muc the len 60 trieu giup minh", "so dt cua minh 0912345678",
+     None, "co dinh", "dong y"),
+]
+
+
+@pytest.mark.parametrize(("language", "customer_id", "request_text", "identity", "card", "kind",
+                          "yes"), TYPED, ids=[t[0] for t in TYPED])
+async def test_typed_answers_to_choices_in_four_languages(stack, start_gateway, client, language,
+                                                         customer_id, request_text, identity,
+                                                         card, kind, yes):
+    reset_bank(stack)
+    async with FakeTelegram() as telegram, aiohttp.ClientSession() as http:
+        gateway = await start_gateway(
+            (stack.config.rasa_url,), rasa_token=stack.config.gateway_token,
+            telegram=TelegramSettings(token=telegram.token, webhook_secret=SECRET,
+                                      api_url=telegram.url))
+        chat, update = 740000 + TYPED.index(next(t for t in TYPED if t[0] == language)), \
+            iter(range(1, 100))
+
+        async def say(text: str) -> str:
+            before = len(telegram.messages(chat))
+            async with http.post(f"{gateway.url}/telegram/webhook",
+                                 json=text_update(next(update), chat, text),
+                                 headers={"X-Telegram-Bot-Api-Secret-Token": SECRET}):
+                pass
+            await idle(client, f"telegram:{chat}")
+            return "\n".join(m["text"] for m in telegram.messages(chat)[before:])
+
+        await say(request_text)
+        await say(identity)
+        asked = await say(code_for(stack, f"telegram:{chat}"))
+        if card is not None:
+            asked = await say(card)
+        assert "30" in asked, asked  # "permanently, or temporarily for 30 days?"
+        confirm = await say(kind)
+        assert "?" in confirm or "？" in confirm, confirm  # the confirmation, not "did you mean"
+        await say(yes)
+    [request] = customer(stack, customer_id)["limit_requests"]
+    assert request["kind"] == "permanent"
+
+
+@pytest.mark.parametrize(("token", "body", "status"), [
+    (None, {"sender": "telegram:1", "message": "hi", "input_channel": "telegram"}, 401),
+    ("wrong", {"sender": "telegram:1", "message": "hi", "input_channel": "telegram"}, 401),
+    ("ok", {"sender": "web:1", "message": "hi", "input_channel": "telegram"}, 400),
+    ("ok", {"sender": "telegram:1", "message": "hi", "input_channel": "Tele-Gram"}, 400),
+    ("ok", {"sender": "telegram:a b", "message": "hi", "input_channel": "telegram"}, 400),
+    ("ok", {"sender": "telegram:1", "message": "", "input_channel": "telegram"}, 400),
+    ("ok", ["not", "an", "object"], 400),
+])
+async def test_only_the_gateway_reaches_rasas_gateway_channel(stack, token, body, status):
+    headers = {} if token is None else {
+        "Authorization": f"Bearer {stack.config.gateway_token if token == 'ok' else token}"}
+    async with aiohttp.ClientSession() as http, http.post(
+            f"{stack.config.rasa_url}/webhooks/gateway/webhook", json=body,
+            headers=headers) as response:
+        assert response.status == status
+
+
+async def test_rasas_http_api_needs_its_token(stack):
+    async with aiohttp.ClientSession() as http:
+        async with http.get(f"{stack.config.rasa_url}/conversations/telegram:1/tracker") as r:
+            assert r.status == 401
+        async with http.get(f"{stack.config.rasa_url}/conversations/telegram:1/tracker",
+                            params={"token": stack.config.rasa_api_token}) as r:
+            assert r.status == 200

@@ -2,7 +2,7 @@
 
 import yaml
 
-from cardcare.dev.stack import StackConfig, _endpoints_file, _environment
+from cardcare.dev.stack import StackConfig, _credentials_file, _endpoints_file, _environment
 
 
 def test_endpoints_are_in_memory_by_default_and_masked(tmp_path):
@@ -10,8 +10,19 @@ def test_endpoints_are_in_memory_by_default_and_masked(tmp_path):
     endpoints = yaml.safe_load(_endpoints_file(config).read_text())
     assert endpoints == {
         "action_endpoint": {"url": "http://127.0.0.1:6002/webhook"},
+        "nlg": {"type": "cardcare.nlg.LanguageTaggingGenerator"},
         "tracker_store": {"type": "cardcare.tracker_store.MaskingInMemoryTrackerStore"},
     }
+
+
+def test_rasa_hears_the_gateway_only_with_this_runs_token(tmp_path):
+    config = StackConfig(rasa_port=6001, log_dir=tmp_path)
+    text = _credentials_file(config).read_text()
+    assert config.gateway_token not in text  # the token travels in the environment
+    assert yaml.safe_load(text) == {
+        "rest": None,
+        "cardcare.gateway_input.GatewayInput": {"token": "${CARDCARE_GATEWAY_TOKEN}"}}
+    assert StackConfig().gateway_token != config.gateway_token  # new for every run
 
 
 def test_redis_url_configures_tracker_and_lock_stores(tmp_path):
