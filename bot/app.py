@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hmac
 import secrets
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -61,7 +62,8 @@ def create_app(settings: Settings) -> web.Application:
     gateway = app[GATEWAY] = Gateway(settings)
     app.cleanup_ctx.append(_resources)
     app.router.add_get("/health", _health)
-    app.router.add_get("/metrics", _metrics)
+    if settings.metrics_token:
+        app.router.add_get("/metrics", _metrics)
     if settings.telegram:
         app.router.add_post("/telegram/webhook", lambda r: _need(gateway.telegram).webhook(r))
     if settings.wechat:
@@ -142,7 +144,10 @@ async def _health(_: web.Request) -> web.Response:
 
 
 async def _metrics(request: web.Request) -> web.Response:
-    """Prometheus metrics, for loopback scrapers only: they say how busy the bank's chat is."""
-    if request.remote not in ("127.0.0.1", "::1"):
-        raise web.HTTPForbidden()
+    """Prometheus metrics for a scraper holding the token: they say how busy the bank's chat
+    is.  (Not "loopback only": behind a reverse proxy on the same host, everyone is loopback.)"""
+    expected = request.app[GATEWAY].settings.metrics_token or ""
+    scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(given.encode(), expected.encode()):
+        raise web.HTTPUnauthorized()
     return web.Response(body=generate_latest(), headers={"Content-Type": CONTENT_TYPE_LATEST})

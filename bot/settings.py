@@ -56,6 +56,8 @@ class Settings:
     wechat: WeChatSettings | None = None
     # Signs the web chat's identity cookie; the web chat is off without it.
     web_secret: str | None = None
+    # A scraper's bearer token for /metrics; without it there is no /metrics.
+    metrics_token: str | None = None
     # A turn of Rasa takes 0.05-1 s; a bank call may add a few seconds.  Past this the user
     # gets an apology rather than silence.
     rasa_timeout_s: float = 30.0
@@ -124,6 +126,7 @@ class Settings:
             host=env.get("GATEWAY_HOST") or cls.host,
             port=int(number("GATEWAY_PORT", cls.port)),
             telegram=telegram, wechat=wechat, web_secret=env.get("WEB_CHAT_SECRET") or None,
+            metrics_token=env.get("GATEWAY_METRICS_TOKEN") or None,
             rate_per_minute=int(number("GATEWAY_RATE_PER_MINUTE", cls.rate_per_minute)),
             max_text_chars=int(number("GATEWAY_MAX_TEXT_CHARS", cls.max_text_chars)),
             instance=env.get("GATEWAY_INSTANCE") or "",

@@ -151,8 +151,9 @@ class WebChannel:
             shown = {"from": "bot", "text": message.text,
                      "buttons": [{"title": b.title, "token": b.token} for b in message.buttons]}
             await self._remember(inbound.user_id, shown)
-            await self._publish(inbound.user_id, {"type": "bot", **{
-                k: v for k, v in shown.items() if k != "from"}})
+            await self._publish(inbound.user_id, {
+                "type": "bot", "text": shown["text"], "buttons": shown["buttons"],
+                "language": message.language})
         await self._publish(inbound.user_id, {"type": "typing", "on": False})
 
     async def _remember(self, user_id: str, entry: dict[str, Any]) -> None:

@@ -32,6 +32,16 @@ async def idle(client: aioredis.Redis, subject: str, timeout: float = 60) -> Non
         await asyncio.sleep(0.02)
 
 
+async def failed_deliveries(client: aioredis.Redis, timeout: float = 5) -> list[dict[bytes, bytes]]:
+    """The records of deliveries that failed for good, once there is at least one."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not (records := await client.xrange(keys.FAILED_DELIVERIES)):
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"no failed delivery recorded within {timeout} s")
+        await asyncio.sleep(0.05)
+    return [fields for _, fields in records]
+
+
 @dataclasses.dataclass
 class RunningGateway:
     """One gateway instance under test."""

@@ -65,3 +65,19 @@ async def test_an_ambiguous_number_asks_which_one(tab, fake_rasa):
     await tab.send(type="choice", token=which["buttons"][0]["token"])
     assert (await tab.receive())["text"] == 'echo: /pick{"n":"3"}'
     assert [t.text for t in fake_rasa.turns] == ["buttons", '/pick{"n":"3"}']
+
+
+async def test_metrics_need_the_scrapers_token(start_gateway, fake_rasa):
+    import aiohttp
+
+    closed = await start_gateway((fake_rasa.url,))
+    gateway = await start_gateway((fake_rasa.url,), metrics_token="scrape-me")
+    async with aiohttp.ClientSession() as http:
+        async with http.get(f"{closed.url}/metrics") as response:
+            assert response.status == 404
+        async with http.get(f"{gateway.url}/metrics") as response:
+            assert response.status == 401
+        async with http.get(f"{gateway.url}/metrics",
+                            headers={"Authorization": "Bearer scrape-me"}) as response:
+            assert response.status == 200
+            assert "cardcare_gateway_delivery_failures" in await response.text()

@@ -20,6 +20,7 @@ from tests.fakes.telegram import (
     text_update,
     voice_update,
 )
+from tests.gateway import failed_deliveries
 
 SECRET = "webhook-secret_0123456789"
 CHAT = 4242
@@ -133,12 +134,7 @@ async def test_a_user_who_blocked_the_bot_is_recorded_not_retried(gateway, teleg
                                                                  redis_clean):
     telegram.block(CHAT)
     await post(gateway, text_update(1, CHAT, "hello"))
-    for _ in range(50):
-        failures = await redis_clean.xrange("cardcare:gw:failed-deliveries")
-        if failures:
-            break
-        await asyncio.sleep(0.05)
-    [(_, record)] = failures
+    [record] = await failed_deliveries(redis_clean)
     assert record[b"subject"] == f"telegram:{CHAT}".encode()
     assert record[b"reason"].startswith(b"forbidden")
     assert len(telegram.calls_to("sendMessage", CHAT)) == 1

@@ -10,6 +10,7 @@ import pytest
 
 from bot.settings import WeChatSettings
 from tests.fakes.wechat import FakeWeChatAPI, WeChatPlatform
+from tests.gateway import failed_deliveries
 
 TOKEN = "wechat-server-token"
 APP_ID = "wxFAKEAPPID"
@@ -147,12 +148,7 @@ async def test_a_closed_window_is_recorded_not_retried(start_gateway, fake_rasa,
     platform, _ = await platform_for(start_gateway, fake_rasa, api, wechat_passive_s=0.1)
     api.close_window(OPENID)
     await platform.push(platform.xml_text(OPENID, "slow 0.3 hi", 6001), session=session)
-    for _ in range(60):
-        failures = await redis_clean.xrange("cardcare:gw:failed-deliveries")
-        if failures:
-            break
-        await asyncio.sleep(0.05)
-    [(_, record)] = failures
+    [record] = await failed_deliveries(redis_clean)
     assert record[b"reason"].startswith(b"window_closed")
     assert api.sent == []
 

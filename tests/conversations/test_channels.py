@@ -8,6 +8,7 @@ tapped on Telegram and the web; on WeChat, and for the typed answers, they are t
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 import urllib.request
@@ -56,43 +57,71 @@ async def client():
     await redis.close()
 
 
-async def test_telegram_lost_card_blocked_and_replaced(stack, start_gateway, client):
+# A new chat for every test: Rasa keeps each conversation for the whole session.
+_CHATS = itertools.count(730_000)
+
+
+class TelegramUser:
+    """A Telegram user of the gateway: writes or taps, and reads what the bot sent back."""
+
+    def __init__(self, stack: Any, gateway_url: str, telegram: FakeTelegram,
+                 http: aiohttp.ClientSession, client: aioredis.Redis, chat: int) -> None:
+        self.stack, self.url, self.telegram, self.http, self.client = (
+            stack, gateway_url, telegram, http, client)
+        self.chat, self.updates = chat, iter(range(1, 1000))
+
+    @property
+    def subject(self) -> str:
+        return f"telegram:{self.chat}"
+
+    async def says(self, text: str | None = None, tap: str | None = None) -> str:
+        """Sends text (or taps the latest button containing ``tap``); the answer's texts and
+        button titles."""
+        before = len(self.telegram.messages(self.chat))
+        if tap is not None:
+            [data] = [b["callback_data"] for m in self.telegram.messages(self.chat)[::-1]
+                      for row in (m.get("reply_markup") or {}).get("inline_keyboard", [])
+                      for b in row if tap in b["text"]][:1]
+            body = callback_update(next(self.updates), self.chat, data)
+        else:
+            body = text_update(next(self.updates), self.chat, text or "")
+        async with self.http.post(f"{self.url}/telegram/webhook", json=body, headers={
+                "X-Telegram-Bot-Api-Secret-Token": SECRET}) as response:
+            assert response.status == 200
+        await idle(self.client, self.subject)
+        return "\n".join(part for m in self.telegram.messages(self.chat)[before:]
+                         for part in [m["text"], *(b["text"] for row in (
+                             m.get("reply_markup") or {}).get("inline_keyboard", [])
+                             for b in row)])
+
+    async def verifies(self, identity: str) -> str:
+        await self.says(identity)
+        return await self.says(code_for(self.stack, self.subject))
+
+
+@pytest.fixture
+async def telegram_user(stack, start_gateway, client):
+    """A Telegram user talking to the real stack through a gateway, the bank at its seed."""
     reset_bank(stack)
     async with FakeTelegram() as telegram, aiohttp.ClientSession() as http:
         gateway = await start_gateway(
             (stack.config.rasa_url,), rasa_token=stack.config.gateway_token,
             telegram=TelegramSettings(token=telegram.token, webhook_secret=SECRET,
                                       api_url=telegram.url))
-        chat, update = 730001, iter(range(1, 100))
+        yield TelegramUser(stack, gateway.url, telegram, http, client, next(_CHATS))
 
-        async def say(text: str | None = None, tap: str | None = None) -> list[dict[str, Any]]:
-            before = len(telegram.messages(chat))
-            if tap is not None:
-                [data] = [b["callback_data"] for m in telegram.messages(chat)[::-1]
-                          for row in (m.get("reply_markup") or {}).get("inline_keyboard", [])
-                          for b in row if tap in b["text"]][:1]
-                body = callback_update(next(update), chat, data)
-            else:
-                body = text_update(next(update), chat, text or "")
-            async with http.post(f"{gateway.url}/telegram/webhook", json=body, headers={
-                    "X-Telegram-Bot-Api-Secret-Token": SECRET}) as response:
-                assert response.status == 200
-            await idle(client, f"telegram:{chat}")
-            return telegram.messages(chat)[before:]
 
-        assert "confirm it's you" in " ".join(m["text"] for m in await say("I lost my credit card"))
-        await say("my number is +1 415 555 0101")
-        answer = await say(code_for(stack, f"telegram:{chat}"))
-        titles = [b["text"] for m in answer for row in
-                  (m.get("reply_markup") or {}).get("inline_keyboard", []) for b in row]
-        assert any("4821" in t for t in titles), answer
-        blocked = await say(tap="4821")
-        assert "permanently blocked" in " ".join(m["text"] for m in blocked)
-        await say("yes please")
+async def test_telegram_lost_card_blocked_and_replaced(stack, telegram_user):
+    assert "confirm it's you" in await telegram_user.says("I lost my credit card")
+    answer = await telegram_user.verifies("my number is +1 415 555 0101")
+    assert "Platinum Rewards •••• 4821" in answer, answer  # a button per card
+    blocked = await telegram_user.says(tap="4821")
+    assert "permanently blocked" in blocked
+    await telegram_user.says("yes please")
     state = customer(stack, "cus_emma")
     assert {c["card_id"]: c["status"] for c in state["cards"]}["card_emma_visa"] == "blocked"
     assert len(state["replacement_orders"]) == 1
-    assert f"telegram:{chat}" in state["linked_subjects"]
+    assert telegram_user.subject in state["linked_subjects"]
 
 
 async def test_wechat_lost_card_in_simplified_chinese_with_typed_choices(stack, start_gateway,
@@ -165,36 +194,17 @@ TYPED = [
 
 @pytest.mark.parametrize(("language", "customer_id", "request_text", "identity", "card", "kind",
                           "yes"), TYPED, ids=[t[0] for t in TYPED])
-async def test_typed_answers_to_choices_in_four_languages(stack, start_gateway, client, language,
+async def test_typed_answers_to_choices_in_four_languages(stack, telegram_user, language,
                                                          customer_id, request_text, identity,
                                                          card, kind, yes):
-    reset_bank(stack)
-    async with FakeTelegram() as telegram, aiohttp.ClientSession() as http:
-        gateway = await start_gateway(
-            (stack.config.rasa_url,), rasa_token=stack.config.gateway_token,
-            telegram=TelegramSettings(token=telegram.token, webhook_secret=SECRET,
-                                      api_url=telegram.url))
-        chat, update = 740000 + TYPED.index(next(t for t in TYPED if t[0] == language)), \
-            iter(range(1, 100))
-
-        async def say(text: str) -> str:
-            before = len(telegram.messages(chat))
-            async with http.post(f"{gateway.url}/telegram/webhook",
-                                 json=text_update(next(update), chat, text),
-                                 headers={"X-Telegram-Bot-Api-Secret-Token": SECRET}):
-                pass
-            await idle(client, f"telegram:{chat}")
-            return "\n".join(m["text"] for m in telegram.messages(chat)[before:])
-
-        await say(request_text)
-        await say(identity)
-        asked = await say(code_for(stack, f"telegram:{chat}"))
-        if card is not None:
-            asked = await say(card)
-        assert "30" in asked, asked  # "permanently, or temporarily for 30 days?"
-        confirm = await say(kind)
-        assert "?" in confirm or "？" in confirm, confirm  # the confirmation, not "did you mean"
-        await say(yes)
+    await telegram_user.says(request_text)
+    asked = await telegram_user.verifies(identity)
+    if card is not None:
+        asked = await telegram_user.says(card)
+    assert "30" in asked, asked  # "permanently, or temporarily for 30 days?"
+    confirm = await telegram_user.says(kind)
+    assert "?" in confirm or "？" in confirm, confirm  # the confirmation, not "did you mean"
+    await telegram_user.says(yes)
     [request] = customer(stack, customer_id)["limit_requests"]
     assert request["kind"] == "permanent"
 

@@ -57,6 +57,9 @@ async def test_a_newcomer_chats_in_two_languages_and_taps_a_button(stack, start_
         await page.keyboard.press("Enter")  # the keyboard works as well as a tap
         tapped = await answered(page, count)
         assert (await page.get_by_test_id("user-message").all_inner_texts())[-1] == title
+        # The page followed the conversation into English, its own texts too.
+        assert await page.get_by_test_id("language").input_value() == "en"
+        assert await input_box.get_attribute("placeholder") == "Type your message…"
         shots = screenshot_dir()
         await page.screenshot(path=str(shots / "webchat-phone.png"))
         await page.set_viewport_size({"width": 1280, "height": 800})

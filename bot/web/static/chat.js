@@ -4,7 +4,7 @@
  * Protocol (JSON):
  *   page -> gateway: {type: "message", text}, {type: "choice", token}, {type: "language", language}
  *   gateway -> page: {type: "history", messages: [{from, text, buttons}], language} once per
- *                    connection, then {type: "bot", text, buttons}, {type: "typing", on},
+ *                    connection, then {type: "bot", text, buttons, language}, {type: "typing", on},
  *                    {type: "notice", text}, {type: "error", text}
  * The gateway knows the user by an HttpOnly cookie; the page never sends a user id.  Server text
  * only ever reaches the page through textContent, so nothing it says can become markup.
@@ -363,6 +363,11 @@
         break;
       case "bot":
         showTyping(false);
+        // The page speaks the conversation's language: the bot switched ("/language", or
+        // the user simply wrote in another one), so the page follows without telling it.
+        if (LANGUAGES.includes(message.language) && message.language !== state.language) {
+          applyLanguage(message.language);
+        }
         addBot(textOf(message), buttonsOf(message));
         break;
       case "typing":
