@@ -163,3 +163,12 @@ async def test_texts_that_would_break_xml_or_the_byte_limit(start_gateway, fake_
     rest = await api.wait_for_sent(OPENID, 1)
     assert all(len(part.encode()) <= 2048 for part in rest)
     assert len((long.text + "\n" + "\n".join(rest)).split("\n")) == 40
+
+
+async def test_the_users_wechat_language_is_the_hint(start_gateway, fake_rasa, api, session):
+    platform, _ = await platform_for(start_gateway, fake_rasa, api)
+    api.set_language(OPENID, "zh_TW")
+    welcome = platform.xml_event(OPENID, "subscribe")
+    assert (await platform.push(welcome, session=session)).text == "echo: /start"
+    await platform.push(platform.xml_text(OPENID, "你好", 8001), session=session)
+    assert [t.metadata for t in fake_rasa.turns] == [{"language_hint": "zh-Hant"}] * 2

@@ -61,6 +61,7 @@ class FakeWeChatAPI(LoopbackServer):
         self._expired: set[str] = set()
         self._closed: set[str] = set()
         self._quota: dict[str, int] = {}
+        self._languages: dict[str, str] = {}
         self._changed = asyncio.Condition()
 
     @property
@@ -72,6 +73,7 @@ class FakeWeChatAPI(LoopbackServer):
         app = web.Application()
         app.router.add_get("/cgi-bin/token", self._token)
         app.router.add_post("/cgi-bin/message/custom/send", self._custom_send)
+        app.router.add_get("/cgi-bin/user/info", self._user_info)
         return app
 
     # what tests set up --------------------------------------------------------------------------
@@ -89,6 +91,10 @@ class FakeWeChatAPI(LoopbackServer):
     def set_quota(self, openid: str, count: int) -> None:
         """``count`` more sends to ``openid`` succeed; the next answer 45047."""
         self._quota[openid] = count
+
+    def set_language(self, openid: str, language: str) -> None:
+        """The language the user set in WeChat, as ``user/info`` tells it ("zh_TW", "en")."""
+        self._languages[openid] = language
 
     def open_window(self, openid: str) -> None:
         """The user wrote again: their window reopens and any quota set is lifted."""
@@ -148,6 +154,18 @@ class FakeWeChatAPI(LoopbackServer):
             raise _WeChatError(42001, "access_token expired")
         if time.monotonic() >= self._valid_until.get(token, -math.inf):
             raise _WeChatError(40001, "invalid credential, access_token is invalid or not latest")
+
+    async def _user_info(self, request: web.Request) -> web.Response:
+        """``GET /cgi-bin/user/info?openid=``: a follower's profile; only what the bot reads."""
+        query = dict(request.query)
+        try:
+            self._check_token(query.get("access_token"))
+        except _WeChatError as error:
+            return await self._answer(request, query, {"errcode": error.errcode,
+                                                       "errmsg": error.errmsg})
+        openid = query.get("openid", "")
+        return await self._answer(request, query, {
+            "subscribe": 1, "openid": openid, "language": self._languages.get(openid, "zh_CN")})
 
     async def _custom_send(self, request: web.Request) -> web.Response:
         body: dict[str, Any] = {}
