@@ -2,13 +2,14 @@
 
 Every process configures logging through ``configure``: structlog renders JSON lines (or
 readable lines in a terminal), and a processor that runs before any renderer masks card
-numbers and named secrets (CVV, OTP, PIN) in every string of every event, whatever a call
-site passed.  Standard-library loggers (aiohttp, redis) go through the same processors.
+numbers, named secrets (CVV, OTP, PIN) and API tokens in every string of every event, whatever
+a call site passed.  Standard-library loggers (aiohttp, redis) go through the same processors.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import sys
 from collections.abc import MutableMapping
 from typing import Any
@@ -17,10 +18,16 @@ import structlog
 
 from cardcare.masking import mask_text
 
+# A Telegram bot token ("123456789:AA...", 35 characters after the colon) travels in every Bot
+# API URL; a library that logs its requests would write it.  So would an ``access_token=``.
+_TOKENS = re.compile(r"(?<!\d)\d{5,12}:[A-Za-z0-9_-]{30,}|(?<=access_token=)[^&\s\"']+")
+# Libraries that log each HTTP request at INFO, URL and all (httpx: python-telegram-bot).
+_CHATTY = ("httpx", "httpcore")
+
 
 def _mask(value: Any) -> Any:
     if isinstance(value, str):
-        return mask_text(value)
+        return _TOKENS.sub("•••", mask_text(value))
     if isinstance(value, dict):
         return {k: _mask(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
@@ -63,3 +70,5 @@ def configure(level: str = "INFO", json_lines: bool | None = None) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    for name in _CHATTY:
+        logging.getLogger(name).setLevel(max(logging.WARNING, root.level))

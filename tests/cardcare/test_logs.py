@@ -24,3 +24,19 @@ def test_card_numbers_and_codes_are_masked_in_structlog_and_stdlib_lines(capsys)
     assert "4111 1111 1111 1111" not in written and "4111-1111-1111-1111" not in written
     assert "123" not in written and "482913" not in written
     assert lines[0]["event"] == "bad.thing" and "1111" in lines[0]["text"]
+
+
+def test_api_tokens_never_reach_a_log_line(capsys):
+    configure(json_lines=True)
+    try:
+        logging.getLogger("httpx").info("HTTP Request: POST https://api.telegram.org/"
+                                        "bot123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw/x")
+        structlog.get_logger("t").warning(
+            "call", url="https://api.telegram.org/bot123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
+                        "/sendMessage", wechat="cgi-bin/x?access_token=FAKE_AT_1&openid=o")
+        written = capsys.readouterr().err
+    finally:
+        structlog.reset_defaults()
+        logging.getLogger().handlers.clear()
+    assert "AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw" not in written and "FAKE_AT_1" not in written
+    assert "HTTP Request" not in written  # httpx's request lines are below the level
