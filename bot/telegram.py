@@ -61,6 +61,8 @@ class TelegramChannel:
         self.bot = telegram.Bot(settings.token, base_url=f"{settings.api_url}/bot",
                                 request=HTTPXRequest(connection_pool_size=64))
         self._poller: asyncio.Task[None] | None = None
+        # The bot's public id: the token's part before the colon.
+        self.bot_id = settings.token.partition(":")[0]
 
     async def start(self) -> None:
         """Initialises the bot (in this event loop: a PTB Bot belongs to its loop), then
@@ -124,7 +126,9 @@ class TelegramChannel:
             log.info("telegram.update.not_private")
             return None
         common: dict[str, Any] = {
-            "channel": NAME, "user_id": str(user.id), "message_id": str(update.update_id),
+            # Update ids count per bot: the bot's id keeps two bots on one Redis apart.
+            "channel": NAME, "user_id": str(user.id),
+            "message_id": f"{self.bot_id}:{update.update_id}",
             "language_hint": language_of(user.language_code)}
         if update.callback_query is not None:
             return Inbound(kind=Kind.CHOICE, value=update.callback_query.data or "", **common)

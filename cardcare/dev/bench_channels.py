@@ -134,7 +134,8 @@ async def run(users: int, turns: int, model: Path) -> dict[str, Load]:
 
                 chats = itertools.count(10_000_000)
                 chat_of: dict[tuple[str, int], int] = {}
-                updates = itertools.count(1)
+                # Update ids as a new bot's: unseen by the gateway's deduplication so far.
+                updates = itertools.count(secrets.randbelow(10**9))
 
                 async def via_telegram(n: int, t: int, text: str, tag: str = "tg") -> None:
                     chat = chat_of.setdefault((tag, n), next(chats))
@@ -148,7 +149,7 @@ async def run(users: int, turns: int, model: Path) -> dict[str, Load]:
                 platform = WeChatPlatform(WX_TOKEN, WX_APP, None, "plain",
                                           f"{config.gateway_url}/wechat")
                 wx_load = Load()
-                msg_ids = itertools.count(1)
+                msg_ids = itertools.count(secrets.randbelow(10**12))
 
                 async def via_wechat(n: int, t: int, text: str) -> None:
                     openid = f"oBENCH{run_id}{n}"

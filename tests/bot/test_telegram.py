@@ -64,7 +64,9 @@ async def test_a_duplicate_delivery_is_processed_once(gateway, telegram, fake_ra
     await asyncio.sleep(0.2)
     assert reply["text"] == "echo: hello" and len(telegram.messages(CHAT)) == 1
     [turn] = fake_rasa.turns
-    assert (turn.sender, turn.channel, turn.message_id) == (f"telegram:{CHAT}", "telegram", "7")
+    # The message id is the bot's id and the update's: stable across retries, unique per bot.
+    assert (turn.sender, turn.channel, turn.message_id) == (
+        f"telegram:{CHAT}", "telegram", "123456:7")
     assert turn.metadata == {"language_hint": "zh-Hant"}
 
 
