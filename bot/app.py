@@ -107,7 +107,7 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
     conversations = Conversations(client, router.handle, settings.lease_s)
     telegram = None
     if settings.telegram:
-        telegram = TelegramChannel(settings.telegram, conversations.submit, failures)
+        telegram = TelegramChannel(settings.telegram, conversations.submit, failures, session)
         channels[telegram.name] = gateway.telegram = telegram
         await telegram.start()
     if settings.wechat:

@@ -16,6 +16,7 @@ import asyncio
 import hmac
 from typing import Any
 
+import aiohttp
 import structlog
 import telegram
 from aiohttp import web
@@ -29,12 +30,12 @@ from telegram.error import (
     RetryAfter,
     TelegramError,
 )
-from telegram.request import HTTPXRequest
 
 from bot.delivery import FailedDeliveries, Permanent, Transient, deliver_with_retries
 from bot.locale import language_of
 from bot.messages import BotMessage, Inbound, Kind, split
 from bot.settings import TelegramSettings
+from bot.telegram_request import AiohttpRequest
 
 log = structlog.get_logger(__name__)
 
@@ -52,14 +53,16 @@ class TelegramChannel:
 
     name = NAME
 
-    def __init__(self, settings: TelegramSettings, submit: Any,
-                 failures: FailedDeliveries) -> None:
+    def __init__(self, settings: TelegramSettings, submit: Any, failures: FailedDeliveries,
+                 session: aiohttp.ClientSession) -> None:
         self.settings = settings
         self.submit = submit  # Conversations.submit
         self.failures = failures
-        # One HTTP connection pool for the process; PTB's default timeouts are 5 s.
+        # The gateway's one HTTP session (bot.telegram_request says why not PTB's httpx);
+        # long polling gets its own request object, as PTB wants for get_updates.
         self.bot = telegram.Bot(settings.token, base_url=f"{settings.api_url}/bot",
-                                request=HTTPXRequest(connection_pool_size=64))
+                                request=AiohttpRequest(session),
+                                get_updates_request=AiohttpRequest(session))
         self._poller: asyncio.Task[None] | None = None
         # The bot's public id: the token's part before the colon.
         self.bot_id = settings.token.partition(":")[0]

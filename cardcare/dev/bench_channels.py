@@ -73,13 +73,16 @@ def _cpu_s(pid: int) -> float:
 
 
 def _processes(stack: Stack) -> dict[str, int]:
-    names = {"bot": "gateway", "run": "rasa", "actions": "actions", "bankapi.sandbox": "bank"}
+    """The stack's processes by role, from their command lines."""
     found: dict[str, int] = {}
     for process in stack.processes:
         args = [str(a) for a in process.args] if isinstance(process.args, list) else []
-        for marker, name in names.items():
-            if marker in args[1:3] and name not in found:
-                found[name] = process.pid
+        if args[1:3] == ["-m", "bot"]:
+            found["gateway"] = process.pid
+        elif args[1:3] == ["run", "actions"]:
+            found["actions"] = process.pid
+        elif args[1:2] == ["run"]:
+            found["rasa"] = process.pid
     return found
 
 
