@@ -37,7 +37,11 @@ class Modes:
 
     async def get(self, subject: str) -> Mode:
         """The conversation's owner (the bot unless set otherwise)."""
-        value = await self.client.get(keys.mode(subject))
+        return self.parse(await self.client.get(keys.mode(subject)))
+
+    @staticmethod
+    def parse(value: bytes | str | None) -> Mode:
+        """A stored mode (read by the caller with other keys); absent means the bot."""
         return Mode(value.decode() if isinstance(value, bytes) else value) if value else Mode.BOT
 
     async def set(self, subject: str, mode: Mode) -> None:

@@ -40,46 +40,53 @@ class Offer:
                      if only is None or c in only)
 
 
+# Adds tokens, first forgetting the old ones when there are too many (one round trip).
+_ADD_TOKENS = """
+if redis.call('HLEN', KEYS[1]) > tonumber(ARGV[1]) then redis.call('DEL', KEYS[1]) end
+for i = 3, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
+redis.call('EXPIRE', KEYS[1], ARGV[2])
+"""
+
+
 class Offers:
     """Offers per conversation, in Redis (every instance sees every button)."""
 
     def __init__(self, client: redis.Redis) -> None:
         self.client = client
+        self._add_tokens = client.register_script(_ADD_TOKENS)
 
-    async def record(self, subject: str, replies: list[RasaReply]) -> list[BotMessage]:
+    async def record(self, subject: str, replies: list[RasaReply],
+               pipe: redis.client.Pipeline) -> list[BotMessage]:
         """Mints a token per button of Rasa's answer; the last question with buttons is open.
 
+        The writes are queued on ``pipe``, which the caller executes (with its own writes).
         An answer without buttons closes the open question: typed text then goes to NLU.
         """
         messages: list[BotMessage] = []
-        minted: dict[str, str] = {}
+        minted: list[str] = []
         offer: Offer | None = None
         for reply in replies:
             tokens = tuple(secrets.token_urlsafe(6) for _ in reply.buttons)
             for token, (title, payload) in zip(tokens, reply.buttons, strict=True):
-                minted[token] = json.dumps({"title": title, "payload": payload},
-                                           ensure_ascii=False)
+                minted += [token, json.dumps({"title": title, "payload": payload},
+                                             ensure_ascii=False)]
             if reply.buttons:
                 offer = Offer(reply.text, reply.language,
                               tuple(Choice(t, p) for t, p in reply.buttons), tokens)
             buttons = tuple(Button(title, token)
                             for (title, _), token in zip(reply.buttons, tokens, strict=True))
             messages.append(BotMessage(reply.text, buttons, reply.image, reply.language))
-        async with self.client.pipeline(transaction=True) as pipe:
-            if minted:
-                tokens_key = keys.tokens(subject)
-                if await self.client.hlen(tokens_key) > MAX_TOKENS:
-                    pipe.delete(tokens_key)
-                pipe.hset(tokens_key, mapping=minted)
-                pipe.expire(tokens_key, TOKEN_TTL_S)
-            if offer is None:
-                pipe.delete(keys.choices(subject))
-            else:
-                pipe.set(keys.choices(subject), json.dumps({
-                    "question": offer.question, "language": offer.language,
-                    "choices": [[c.title, c.payload] for c in offer.choices],
-                    "tokens": list(offer.tokens)}, ensure_ascii=False), ex=TOKEN_TTL_S)
-            await pipe.execute()
+        if minted:
+            # Queued on the pipeline (redis-py's script call is a coroutine even there).
+            await self._add_tokens(keys=[keys.tokens(subject)],
+                                   args=[MAX_TOKENS, TOKEN_TTL_S, *minted], client=pipe)
+        if offer is None:
+            pipe.delete(keys.choices(subject))
+        else:
+            pipe.set(keys.choices(subject), json.dumps({
+                "question": offer.question, "language": offer.language,
+                "choices": [[c.title, c.payload] for c in offer.choices],
+                "tokens": list(offer.tokens)}, ensure_ascii=False), ex=TOKEN_TTL_S)
         return messages
 
     async def resolve(self, subject: str, token: str) -> Choice | None:
@@ -92,9 +99,9 @@ class Offers:
         data = json.loads(value)
         return Choice(data["title"], data["payload"])
 
-    async def open_question(self, subject: str) -> Offer | None:
-        """The question with choices still waiting for an answer, if any."""
-        value = await self.client.get(keys.choices(subject))
+    @staticmethod
+    def parse(value: bytes | str | None) -> Offer | None:
+        """The open question as ``record`` stored it (read by the caller with other keys)."""
         if value is None:
             return None
         data = json.loads(value)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import time
+from dataclasses import dataclass
 from typing import Protocol
 
 import redis.asyncio as redis
@@ -20,7 +21,7 @@ from bot import keys
 from bot.choices import Outcome, match_choice
 from bot.messages import BotMessage, Inbound, Kind, merged
 from bot.modes import AgentInbox, Mode, Modes
-from bot.offers import Offers
+from bot.offers import Offer, Offers
 from bot.rasa import RasaClient, RasaError
 from bot.texts import text
 from cardcare.conversation import DEFAULT_LANGUAGE
@@ -44,6 +45,16 @@ class Channel(Protocol):
         """Sends ``messages`` to the user who sent ``inbound``, in order."""
 
 
+@dataclass(frozen=True)
+class _State:
+    """The conversation as the router sees it when a message's turn comes."""
+
+    mode: Mode
+    count: int  # messages in this rate-limit window, this one included
+    offer: Offer | None
+    language: str  # for the gateway's own texts: Rasa's last, else the platform's hint
+
+
 class Router:
     """Handles one message of a conversation (``bot.ordering`` calls it in order)."""
 
@@ -61,17 +72,18 @@ class Router:
     async def handle(self, inbound: Inbound) -> None:
         """Routes ``inbound`` to the bot or the person who owns the conversation."""
         subject = inbound.subject
-        if await self.modes.get(subject) is Mode.AGENT:
+        state = await self._state(inbound)
+        if state.mode is Mode.AGENT:
             await self.agents.forward(inbound)
             log.info("gateway.message.to_agent")
             return
-        over = await self._over_rate(subject)
-        if over:
+        over = state.count - self.rate_per_minute
+        if over > 0:
             if over == 1:  # once per window: a flood gets one answer, not one per message
-                await self._say(inbound, "rate_limited")
+                await self._say(inbound, state, "rate_limited")
             log.info("gateway.message.rate_limited")
             return
-        message = await self._rasa_text(inbound)
+        message = await self._rasa_text(inbound, state)
         if message is None:
             return
         try:
@@ -79,31 +91,45 @@ class Router:
                                            inbound.language_hint)
         except RasaError as error:
             log.error("gateway.rasa.failed", error=str(error))
-            await self._say(inbound, "unavailable")
+            await self._say(inbound, state, "unavailable")
             return
-        messages = await self.offers.record(subject, replies)
-        language = next((m.language for m in reversed(messages) if m.language), None)
-        if language:
-            await self.client.set(keys.language(subject), language, ex=_LANGUAGE_TTL_S)
+        async with self.client.pipeline(transaction=True) as pipe:
+            messages = await self.offers.record(subject, replies, pipe)
+            language = next((m.language for m in reversed(messages) if m.language), None)
+            if language:
+                pipe.set(keys.language(subject), language, ex=_LANGUAGE_TTL_S)
+            await pipe.execute()
         log.info("gateway.message.answered", replies=len(messages))
         await self._deliver(inbound, merged(messages))
 
-    async def _rasa_text(self, inbound: Inbound) -> str | None:
+    async def _state(self, inbound: Inbound) -> _State:
+        """What the router needs to know about the conversation, in one round trip to Redis."""
+        subject = inbound.subject
+        rate = keys.rate(subject, int(time.time() // 60))
+        async with self.client.pipeline(transaction=False) as pipe:
+            pipe.get(keys.mode(subject)).incr(rate).expire(rate, 120)
+            pipe.get(keys.choices(subject)).get(keys.language(subject))
+            mode, count, _, offer, language = await pipe.execute()
+        return _State(Modes.parse(mode), int(count), Offers.parse(offer),
+                      (language.decode() if isinstance(language, bytes) else language)
+                      or inbound.language_hint or DEFAULT_LANGUAGE)
+
+    async def _rasa_text(self, inbound: Inbound, state: _State) -> str | None:
         """What to send Rasa for ``inbound``, or None when the gateway answered it itself."""
         if inbound.kind is Kind.UNSUPPORTED:
-            await self._say(inbound, "unsupported")
+            await self._say(inbound, state, "unsupported")
             return None
         if inbound.kind is Kind.COMMAND:
             return inbound.value  # made by an adapter from a platform event, not typed
         if inbound.kind is Kind.CHOICE:
             choice = await self.offers.resolve(inbound.subject, inbound.value)
             if choice is None:
-                await self._say(inbound, "button_expired")
+                await self._say(inbound, state, "button_expired")
                 return None
             return choice.payload
         typed = inbound.value.strip()
         if len(typed) > self.max_text_chars:
-            await self._say(inbound, "too_long", limit=self.max_text_chars)
+            await self._say(inbound, state, "too_long", limit=self.max_text_chars)
             return None
         command = _COMMAND.fullmatch(typed)
         if command and command.group(1) in COMMANDS:
@@ -111,7 +137,7 @@ class Router:
         typed = typed.lstrip("/").strip()
         if not typed:
             return None
-        offer = await self.offers.open_question(inbound.subject)
+        offer = state.offer
         if offer is None:
             return typed
         match = match_choice(typed, offer.choices)
@@ -125,25 +151,10 @@ class Router:
             return None
         return typed
 
-    async def _over_rate(self, subject: str) -> int:
-        """0 within the limit, else how many messages over it this one is."""
-        key = keys.rate(subject, int(time.time() // 60))
-        count = int(await self.client.incr(key))
-        if count == 1:
-            await self.client.expire(key, 120)
-        return max(0, count - self.rate_per_minute)
-
-    async def language(self, inbound: Inbound) -> str:
-        """The language for the gateway's own texts: Rasa's last, else the platform's hint."""
-        value = await self.client.get(keys.language(inbound.subject))
-        if value:
-            return value.decode() if isinstance(value, bytes) else str(value)
-        return inbound.language_hint or DEFAULT_LANGUAGE
-
-    async def _say(self, inbound: Inbound, name: str, **values: object) -> None:
-        language = await self.language(inbound)
-        await self._deliver(inbound, [BotMessage(text(name, language, **values),
-                                                 language=language)])
+    async def _say(self, inbound: Inbound, state: _State, name: str, **values: object) -> None:
+        """One of the gateway's own texts, in the conversation's language."""
+        await self._deliver(inbound, [BotMessage(text(name, state.language, **values),
+                                                 language=state.language)])
 
     async def _deliver(self, inbound: Inbound, messages: list[BotMessage]) -> None:
         if messages:

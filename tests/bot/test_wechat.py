@@ -106,7 +106,7 @@ async def test_events_subscribe_menu_voice_and_media(start_gateway, fake_rasa, a
     voice = platform.xml_voice(OPENID, "我的卡丢了", 2001)
     assert (await platform.push(voice, session=session)).text == "echo: 我的卡丢了"
     image = await platform.push(platform.xml_image(OPENID, 2002), session=session)
-    assert "I can only read text" in image.text
+    assert "我只能阅读文字消息" in image.text  # WeChat says the user reads Simplified Chinese
     unsubscribe = platform.xml_event(OPENID, "unsubscribe")
     assert (await platform.push(unsubscribe, session=session)).body == b"success"
     assert fake_rasa.texts(f"wechat:{OPENID}") == ["/start", "/check_balance", "我的卡丢了"]
