@@ -157,5 +157,6 @@ class Router:
                                                  language=state.language)])
 
     async def _deliver(self, inbound: Inbound, messages: list[BotMessage]) -> None:
-        if messages:
-            await self.channels[inbound.channel].deliver(inbound, messages)
+        # Even nothing is delivered: a waiting WeChat request answers at once, a web page
+        # stops showing "typing".
+        await self.channels[inbound.channel].deliver(inbound, messages)

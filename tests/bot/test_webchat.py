@@ -88,3 +88,10 @@ async def test_a_socket_without_the_cookie_or_from_another_origin_is_refused(sta
     assert cross.value.status == 403
     await tab.close()
     await asyncio.sleep(0)
+
+
+async def test_an_answer_with_nothing_to_say_still_stops_the_typing_indicator(browser, fake_rasa):
+    await browser.open()
+    await browser.send(type="message", text="silent")
+    assert (await browser.receive("typing"))["on"] is True
+    assert (await browser.receive("typing"))["on"] is False

@@ -8,6 +8,7 @@ shape), records every turn with its start and end, and answers predictably:
 * ``buttons``: a question with three choices (payloads ``/pick{"n":"1"}`` ...);
 * ``yesno``: a yes/no question (``/affirm`` and ``/deny``);
 * ``fail``: answers 500, as Rasa does when a turn failed;
+* ``silent``: answers nothing (Rasa's empty list);
 * ``long <lines>``: that many lines of 100 characters;
 * anything else: ``echo: <text>`` in the language of the hint, or ``en``.
 """
@@ -88,6 +89,8 @@ class FakeRasa:
         words = turn.text.split()
         if words[:1] == ["slow"]:
             await asyncio.sleep(float(words[1]))
+        if turn.text == "silent":
+            return web.json_response([])
         if turn.text == "fail":
             return web.json_response({"error": "turn failed"}, status=500)
         if words[:1] == ["long"]:
