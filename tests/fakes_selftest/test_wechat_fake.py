@@ -26,6 +26,7 @@ from wechatpy.messages import ImageMessage, TextMessage, VoiceMessage
 from wechatpy.utils import check_signature
 
 from tests.fakes._server import LoopbackServer
+from tests.fakes._wechat_platform import Mode
 from tests.fakes.wechat import BadReply, FakeWeChatAPI, HandshakeResult, WeChatPlatform
 
 TOKEN = "cardcare_wx_token"
@@ -115,8 +116,8 @@ async def http() -> AsyncIterator[aiohttp.ClientSession]:
         yield session
 
 
-def platform(callback: Callback, mode: str = "plain") -> WeChatPlatform:
-    return WeChatPlatform(TOKEN, APP_ID, None if mode == "plain" else AES_KEY, mode,  # type: ignore[arg-type]
+def platform(callback: Callback, mode: Mode = "plain") -> WeChatPlatform:
+    return WeChatPlatform(TOKEN, APP_ID, None if mode == "plain" else AES_KEY, mode,
                           f"{callback.url}/wx")
 
 
