@@ -14,6 +14,11 @@ may speak for Telegram, WeChat and web chat users, so this channel:
   gateway can tell "nothing to say" from "broken" and apologise.
 
 Configured in ``credentials.yml`` as ``cardcare.gateway_input.GatewayInput`` with ``token``.
+
+``LocalRestInput`` is Rasa's REST channel for trying CardCare from a terminal (`make chat`,
+the tests), kept from borrowing a gateway chat: its messages are always of channel ``rest``
+and its senders are filed under ``rest:``, so ``{"sender": "telegram:42", "input_channel":
+"telegram"}`` reaches neither that Telegram chat's conversation nor its verified session.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from typing import Any
 
 import structlog
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
+from rasa.core.channels.rest import RestInput
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
@@ -129,3 +135,22 @@ def _problem(body: dict[str, Any] | None) -> str | None:
     except SubjectError:
         return "sender must be a subject: <channel>:<user id>"
     return None
+
+
+class LocalRestInput(RestInput):
+    """Rasa's REST channel (still ``/webhooks/rest/webhook``), confined to channel ``rest``."""
+
+    @classmethod
+    def name(cls) -> str:
+        """The same name, URL and output as Rasa's REST channel."""
+        return "rest"
+
+    async def _extract_sender(self, req: Request) -> str | None:
+        sender = await super()._extract_sender(req)
+        if not isinstance(sender, str) or not sender:
+            return sender
+        # The tracker key, too, lives in the rest: namespace, apart from every gateway chat.
+        return sender if sender.startswith("rest:") else f"rest:{sender}"
+
+    def _extract_input_channel(self, req: Request) -> str:
+        return "rest"

@@ -116,19 +116,26 @@ class Browser:
         assert self.ws is not None
         await self.ws.send_json(frame)
 
-    async def receive(self, kind: str = "bot", timeout: float = 5) -> dict[str, Any]:
+    async def _frame(self, timeout: float) -> dict[str, Any]:
         assert self.ws is not None
+        message = await self.ws.receive(timeout=timeout)
+        if message.type is not aiohttp.WSMsgType.TEXT:
+            raise AssertionError(f"the socket sent {message.type.name}: {message.data!r} "
+                                 f"({message.extra!r})")
+        frame: dict[str, Any] = json.loads(message.data)
+        return frame
+
+    async def receive(self, kind: str = "bot", timeout: float = 5) -> dict[str, Any]:
         while True:
-            frame = json.loads((await self.ws.receive(timeout=timeout)).data)
+            frame = await self._frame(timeout)
             if frame["type"] == kind:
                 return frame
 
     async def answer(self, timeout: float = 60) -> list[dict[str, Any]]:
         """The bot messages of one answer (until the typing indicator goes off)."""
-        assert self.ws is not None
         messages: list[dict[str, Any]] = []
         while True:
-            frame = json.loads((await self.ws.receive(timeout=timeout)).data)
+            frame = await self._frame(timeout)
             if frame["type"] == "bot":
                 messages.append(frame)
             elif frame["type"] == "typing" and not frame["on"]:

@@ -112,10 +112,11 @@ def _endpoints_file(config: StackConfig) -> Path:
 
 
 def _credentials_file(config: StackConfig) -> Path:
-    """Writes the channels file for this run: Rasa's REST channel (``make chat``) and the
-    gateway's channel, whose token Rasa reads from the environment."""
+    """Writes the channels file for this run: Rasa's REST channel confined to ``rest`` chats
+    (``make chat``) and the gateway's channel, whose token Rasa reads from the environment."""
     path = config.log_dir / f"credentials-{config.rasa_port}.yml"
-    path.write_text("rest:\ncardcare.gateway_input.GatewayInput:\n"
+    path.write_text("cardcare.gateway_input.LocalRestInput:\n"
+                    "cardcare.gateway_input.GatewayInput:\n"
                     "  token: ${CARDCARE_GATEWAY_TOKEN}\n", encoding="utf-8")
     return path
 

@@ -20,7 +20,7 @@ def test_rasa_hears_the_gateway_only_with_this_runs_token(tmp_path):
     text = _credentials_file(config).read_text()
     assert config.gateway_token not in text  # the token travels in the environment
     assert yaml.safe_load(text) == {
-        "rest": None,
+        "cardcare.gateway_input.LocalRestInput": None,
         "cardcare.gateway_input.GatewayInput": {"token": "${CARDCARE_GATEWAY_TOKEN}"}}
     assert StackConfig().gateway_token != config.gateway_token  # new for every run
 
