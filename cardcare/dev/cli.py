@@ -119,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
                        choices=("all", "actions", "channels"))
     bench.add_argument("--runs", type=int, default=30)
     bench.add_argument("--users", type=int, default=16, help="channels: users at once")
-    bench.add_argument("--turns", type=int, default=10, help="channels: messages per user")
+    bench.add_argument("--turns", type=int, default=20, help="channels: messages per user")
     bench.add_argument("--out", default="results")
     bench.set_defaults(handler=_bench)
     args = parser.parse_args(argv)
