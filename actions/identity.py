@@ -73,9 +73,11 @@ class ValidateVerifyForm(Collaborators, FormValidationAction):
                 ctx.subject, key=ctx.key("challenge"), phone=details.phone,
                 card_last4=details.card_last4, date_of_birth=details.date_of_birth)
         except BankRefused as error:
-            if error.code == "otp_locked":
-                ctx.say("utter_verification_locked",
-                        minutes=max(1, (error.retry_after_s or 60) // 60))
+            if error.code in ("otp_locked", "otp_rate_limited"):
+                # Too many wrong codes, or too many codes asked for: no more this time.
+                ctx.say("utter_verification_locked" if error.code == "otp_locked"
+                        else "utter_too_many_codes",
+                        minutes=max(1, -(-(error.retry_after_s or 60) // 60)))
                 return {slots.IDENTITY_DETAILS: MASK, slots.OTP_CODE: MASK,
                         slots.VERIFICATION: LOCKED}
             ctx.say("utter_identity_details_unreadable")

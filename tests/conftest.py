@@ -87,6 +87,8 @@ def stack(model_path: Path, redis_client: Any,
         rasa_port=_free_port(), actions_port=_free_port(), bank_port=_free_port(),
         model=model_path, redis_url=TEST_REDIS_URL, log_dir=tmp_path_factory.mktemp("stack"),
         gateway_port=_free_port(),
+        # The suite verifies each demo cardholder dozens of times within minutes.
+        sandbox_max_codes=10_000,
     )
     with Stack(config) as running:
         yield running

@@ -26,7 +26,7 @@ class BankRefused(BankError):
         status: the HTTP status.
         code: the contract's machine-readable ``error.code``.
         attempts_left: for ``otp_invalid``.
-        retry_after_s: for ``otp_locked``.
+        retry_after_s: for ``otp_locked`` and ``otp_rate_limited``.
     """
 
     def __init__(self, status: int, code: str, message: str = "",

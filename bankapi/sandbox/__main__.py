@@ -1,7 +1,9 @@
 """``python -m bankapi.sandbox``: runs the sandbox bank on loopback.
 
 Environment: ``BANK_API_KEY`` (required: the key CardCare must send), ``BANK_DATABASE_URL``
-(default: SQLite in ``run/sandbox-bank.sqlite3``; ``postgresql://…`` for PostgreSQL).
+(default: SQLite in ``run/sandbox-bank.sqlite3``; ``postgresql://…`` for PostgreSQL),
+``SANDBOX_MAX_CODES`` (codes per chat and per cardholder in 15 minutes, default 5: end-to-end
+tests verify the demo cardholders far more often than a person would).
 """
 
 from __future__ import annotations
@@ -36,7 +38,9 @@ def main(argv: list[str] | None = None) -> int:
         DEFAULT_DATABASE.parent.mkdir(parents=True, exist_ok=True)
         database_url = f"sqlite:///{DEFAULT_DATABASE}"
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    web.run_app(create_app(Settings(database_url=database_url, api_key=api_key)),
+    settings = Settings(database_url=database_url, api_key=api_key,
+                        max_codes=int(os.environ.get("SANDBOX_MAX_CODES") or Settings.max_codes))
+    web.run_app(create_app(settings),
                 host=args.host, port=args.port, print=None)
     return 0
 

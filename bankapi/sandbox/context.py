@@ -30,6 +30,10 @@ class Settings:
     # Three wrong codes lock verification for this long.
     max_attempts: int = 3
     lockout_s: int = 15 * 60
+    # At most this many codes per chat, and per cardholder, in a window: SMS costs money and
+    # each code is another guess (SMS pumping).
+    max_codes: int = 5
+    code_window_s: int = 15 * 60
     seed: bool = True
 
 

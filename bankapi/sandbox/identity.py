@@ -1,4 +1,17 @@
-"""Identity linking: one-time codes, lockout after wrong codes, sessions, unlinking."""
+"""Identity linking: one-time codes, lockout after wrong codes, sessions, unlinking.
+
+Limits hold per chat (subject) and per cardholder, so that opening more chats buys neither
+more guesses nor more text messages:
+
+* wrong codes lock the chat, and the cardholder, after ``max_attempts`` (across chats);
+* a chat may ask for ``max_codes`` codes per window (then 429); a cardholder receives at most
+  ``max_codes`` per window;
+* a new code ends every earlier open challenge of the chat and of the cardholder.
+
+What happens to a cardholder (locked, or at the cap) is never told to the chat: its challenge
+is answered as for details that match nobody (no code is sent, none verifies), so the answers
+still do not reveal who banks here.
+"""
 
 from __future__ import annotations
 
@@ -7,16 +20,22 @@ import secrets
 from datetime import date, timedelta
 
 from aiohttp import web
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bankapi.sandbox import schema
-from bankapi.sandbox.context import SETTINGS, aware, body, db, now, token_hash
+from bankapi.sandbox.context import SETTINGS, Settings, aware, body, db, now, token_hash
 from bankapi.sandbox.errors import BankError
 
 
+def _cardholder_key(customer_id: str) -> str:
+    """The cardholder's row among the failure counters, which are otherwise by subject."""
+    return f"customer:{customer_id}"
+
+
 async def _locked_for(conn: AsyncConnection, subject: str) -> int:
-    """Seconds until ``subject`` may verify again, 0 when it is not locked."""
+    """Seconds until ``subject`` (a chat, or ``_cardholder_key``) may verify again, 0 when it
+    is not locked."""
     row = (await conn.execute(select(schema.verification_failures).where(
         schema.verification_failures.c.subject == subject))).first()
     if row is None or row.locked_until is None:
@@ -54,6 +73,39 @@ async def _match(conn: AsyncConnection, document: dict[str, object]) -> str | No
     return link.customer_id if link else None
 
 
+async def _codes_wait(conn: AsyncConnection, settings: Settings, subject: str) -> int:
+    """Seconds until ``subject`` may ask for another code (0: now)."""
+    c = schema.challenges
+    # A challenge's start is its expiry less the code's lifetime.
+    since = now() - timedelta(seconds=settings.code_window_s) + timedelta(
+        seconds=settings.otp_ttl_s)
+    recent = (await conn.execute(select(c.c.expires_at).where(
+        c.c.subject == subject, c.c.expires_at > since).order_by(c.c.expires_at))).all()
+    if len(recent) < settings.max_codes:
+        return 0
+    oldest = aware(recent[-settings.max_codes].expires_at)
+    return max(1, int((oldest - since).total_seconds()))
+
+
+async def _may_send_code(conn: AsyncConnection, settings: Settings, customer_id: str) -> bool:
+    """Whether the cardholder may receive a code: not locked, under the cap."""
+    if await _locked_for(conn, _cardholder_key(customer_id)) > 0:
+        return False
+    o = schema.outbox
+    sent = (await conn.execute(select(func.count()).select_from(o).where(
+        o.c.customer_id == customer_id, o.c.kind == "otp",
+        o.c.sent_at > now() - timedelta(seconds=settings.code_window_s)))).scalar_one()
+    return sent < settings.max_codes
+
+
+async def _end_open_challenges(conn: AsyncConnection, subject: str,
+                               customer_id: str | None) -> None:
+    c = schema.challenges
+    whose = c.c.subject == subject if customer_id is None else or_(
+        c.c.subject == subject, c.c.customer_id == customer_id)
+    await conn.execute(c.update().where(whose, c.c.used.is_(False)).values(used=True))
+
+
 async def start_challenge(request: web.Request) -> web.Response:
     """POST /identity/challenges"""
     document = await body(request, "/identity/challenges")
@@ -61,11 +113,14 @@ async def start_challenge(request: web.Request) -> web.Response:
     subject = str(document["subject"])
     if (wait := await _locked_for(conn, subject)) > 0:
         raise BankError(423, "otp_locked", "too many wrong codes", retry_after_s=wait)
+    if (wait := await _codes_wait(conn, settings, subject)) > 0:
+        raise BankError(429, "otp_rate_limited", "too many codes asked for", retry_after_s=wait)
     customer_id = await _match(conn, document)
+    await _end_open_challenges(conn, subject, customer_id)
     challenge_id = "ch_" + secrets.token_urlsafe(16)
     expires_at = now() + timedelta(seconds=settings.otp_ttl_s)
     code_hash = None
-    if customer_id is not None:
+    if customer_id is not None and await _may_send_code(conn, settings, customer_id):
         code = f"{secrets.randbelow(10**6):06d}"
         code_hash = token_hash(challenge_id + code)
         await conn.execute(schema.outbox.insert().values(
@@ -114,14 +169,19 @@ async def verify_challenge(request: web.Request) -> web.Response:
         row.code_hash, token_hash(row.challenge_id + str(document["code"])))
     if not good:
         error = await _fail(conn, row.subject, settings.max_attempts, settings.lockout_s)
-        if error.code == "otp_locked":
-            await conn.execute(schema.challenges.update().where(
-                schema.challenges.c.subject == row.subject).values(used=True))
+        holder_locked = row.customer_id is not None and (await _fail(
+            conn, _cardholder_key(row.customer_id), settings.max_attempts,
+            settings.lockout_s)).code == "otp_locked"
+        if error.code == "otp_locked" or holder_locked:
+            # The cardholder's lock is not told (see the module docstring): their codes end.
+            await _end_open_challenges(conn, row.subject,
+                                       row.customer_id if holder_locked else None)
         return web.json_response(error.body(), status=error.status)
     await conn.execute(schema.challenges.update().where(
         schema.challenges.c.challenge_id == row.challenge_id).values(used=True))
     await conn.execute(delete(schema.verification_failures).where(
-        schema.verification_failures.c.subject == row.subject))
+        schema.verification_failures.c.subject.in_(
+            [row.subject, _cardholder_key(row.customer_id)])))
     await conn.execute(delete(schema.links).where(schema.links.c.subject == row.subject))
     await conn.execute(schema.links.insert().values(
         subject=row.subject, customer_id=row.customer_id, linked_at=now()))

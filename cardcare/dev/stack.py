@@ -28,6 +28,9 @@ DEFAULT_MODEL = ROOT / "models" / "cardcare.tar.gz"
 # Rasa needs ~20 s to load TensorFlow and the model on this kind of machine; the action
 # server ~3 s.  Generous limits keep a slow CI machine from failing spuriously.
 STARTUP_TIMEOUT_S = 180.0
+# Sanic's default accepts 100 MB bodies, read into memory before any check; a turn is a few KB
+# (a message is capped at 2000 characters) and the stack never uploads models over HTTP.
+RASA_MAX_BODY_BYTES = 256 * 1024
 
 
 class StackError(RuntimeError):
@@ -50,6 +53,8 @@ class StackConfig:
     bank_api_key: str | None = None
     # SQLite file (default) or postgresql:// URL for the sandbox's state.
     bank_database_url: str | None = None
+    # The sandbox's cap on codes per chat and per cardholder in 15 minutes (None: its default).
+    sandbox_max_codes: int | None = None
     # The action server's idle expiry of a verified session (15 minutes in production).
     session_idle_s: int | None = None
     # The gateway (web chat, Telegram and WeChat webhooks); None: the stack runs without it.
@@ -57,6 +62,7 @@ class StackConfig:
     # Credentials between the stack's processes, new for every run (never written to a file).
     gateway_token: str = field(default_factory=lambda: secrets.token_urlsafe(24))
     rasa_api_token: str = field(default_factory=lambda: secrets.token_urlsafe(24))
+    actions_token: str = field(default_factory=lambda: secrets.token_urlsafe(24))
     web_secret: str = field(default_factory=lambda: secrets.token_urlsafe(24))
     # More of the gateway's environment (a benchmark points Telegram and WeChat at fakes);
     # TELEGRAM_* and WECHAT_* of the stack's own environment reach the gateway anyway.
@@ -91,6 +97,8 @@ class StackConfig:
 def _endpoints_file(config: StackConfig) -> Path:
     """Writes the endpoints file for this run: in-memory stores, or Redis when configured."""
     lines = ["action_endpoint:", f'  url: "{config.actions_url}/webhook"',
+             # The action server's credential (rasa_sdk_plugins), from the environment.
+             "  headers:", '    Authorization: "Bearer ${CARDCARE_ACTIONS_TOKEN}"',
              # Each bot message says its language, for the gateway's own texts.
              "nlg:", "  type: cardcare.nlg.LanguageTaggingGenerator"]
     if not config.redis_url:
@@ -149,6 +157,7 @@ def _environment(config: StackConfig, api_key: str) -> dict[str, str]:
         RASA_TELEMETRY_ENABLED="false",
         TF_CPP_MIN_LOG_LEVEL="2",
         CARDCARE_GATEWAY_TOKEN=config.gateway_token,
+        CARDCARE_ACTIONS_TOKEN=config.actions_token,
         SANIC_HOST=config.host,  # rasa-sdk binds 0.0.0.0 unless told otherwise
         PYTHONPATH=str(ROOT) + os.pathsep + env.get("PYTHONPATH", ""),
     )
@@ -159,6 +168,8 @@ def _environment(config: StackConfig, api_key: str) -> dict[str, str]:
         env["REDIS_URL"] = config.redis_url  # the action server keeps bank sessions there
     if config.session_idle_s:
         env["CARDCARE_SESSION_IDLE_S"] = str(config.session_idle_s)
+    if config.sandbox and config.sandbox_max_codes:
+        env["SANDBOX_MAX_CODES"] = str(config.sandbox_max_codes)
     if config.sandbox:
         env["BANK_DATABASE_URL"] = config.bank_database_url or \
             f"sqlite:///{config.log_dir / f'sandbox-bank-{config.bank_port}.sqlite3'}"
@@ -228,7 +239,7 @@ class Stack:
                  "--credentials", str(_credentials_file(config)),
                  # Rasa's HTTP API (trackers, trigger_intent) only for who holds this token.
                  "--auth-token", config.rasa_api_token],
-                env, rasa_log,
+                {**env, "SANIC_REQUEST_MAX_SIZE": str(RASA_MAX_BODY_BYTES)}, rasa_log,
             )
             _wait_until_up(f"{config.actions_url}/health", actions, actions_log)
             _wait_until_up(f"{config.rasa_url}/status?token={config.rasa_api_token}", rasa,

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from actions.account import ActionCheckBalance
 from actions.identity import ActionVerificationDone, ValidateVerifyForm
 from actions.identity_details import parse_code, parse_identity
@@ -119,3 +121,17 @@ def test_codes_are_read_only_when_typed_alone() -> None:
     assert parse_code("4829130") is None
     assert parse_code("how much do I owe") is None
     assert re.fullmatch(r"\d{6}", parse_code("code: 000123") or "")
+
+
+@pytest.mark.bank_settings(max_codes=1)
+async def test_a_chat_at_the_code_cap_is_told_when_to_try_again(bank: Bank, chat: Chat) -> None:
+    await start(chat)
+    await answer(chat, "identity_details", EMMA_PHONE)
+    assert chat.slots["challenge_id"]
+    chat.said()
+    # "I did not get it, send another": over the cap, a polite answer and no second code.
+    await answer(chat, "identity_details", EMMA_PHONE)
+    assert 1 <= chat.last("utter_too_many_codes")["minutes"] <= 15
+    assert chat.said() == ["utter_too_many_codes"]
+    assert chat.slots["verification"] == "locked"
+    assert len(await bank.outbox(chat.subject)) == 1

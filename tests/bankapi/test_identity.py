@@ -107,8 +107,64 @@ async def test_three_wrong_codes_lock_the_subject(bank):
     assert 0 < answer.body["error"]["retry_after_s"] <= 15 * 60
     assert len(await bank.outbox(subject)) == sent
     assert (await bank.state("cus_emma"))["linked_subjects"] == []
-    # The lock is the subject's: another chat identity can still verify.
-    assert await bank.verify("telegram:other", phone="+14155550101")
+    # The cardholder is locked too: another chat is answered as for details that match
+    # nobody (so nothing tells it who banks here), and no code is sent.
+    answer = await bank.call("POST", "/identity/challenges",
+                             json={"subject": "telegram:other", "phone": "+14155550101"})
+    assert answer.status == 201
+    assert await bank.outbox("telegram:other") == []
+
+
+async def test_wrong_codes_count_for_the_cardholder_across_chats(bank):
+    """Three chats do not buy nine guesses: the third wrong code locks the cardholder."""
+    first = await bank.challenge("telegram:1", phone="+14155550101")
+    code = await bank.last_code("telegram:1")
+    for _ in range(2):
+        assert (await bank.submit(first, wrong(code))).code == "otp_invalid"
+    second = await bank.challenge("wechat:2", phone="+14155550101")
+    answer = await bank.submit(second, wrong(await bank.last_code("wechat:2")))
+    assert answer.code == "otp_invalid"  # the chat itself has two guesses left ...
+    # ... but the cardholder has none: the open challenge is over, and no new code comes.
+    right = await bank.last_code("wechat:2")
+    assert (await bank.submit(second, right)).code == "otp_expired"
+    answer = await bank.call("POST", "/identity/challenges",
+                             json={"subject": "web:3", "phone": "+14155550101"})
+    assert answer.status == 201 and await bank.outbox("web:3") == []
+    assert (await bank.submit(answer.body["challenge_id"], right)).code == "otp_invalid"
+    assert (await bank.state("cus_emma"))["linked_subjects"] == []
+
+
+@pytest.mark.bank_settings(max_codes=2)
+async def test_a_chat_asking_for_too_many_codes_is_told_to_wait(bank):
+    for n in range(2):
+        await bank.challenge("telegram:pump", phone="+14155550101" if n else "+15550000000")
+    answer = await bank.call("POST", "/identity/challenges",
+                             json={"subject": "telegram:pump", "phone": "+14155550101"})
+    assert (answer.status, answer.code) == (429, "otp_rate_limited")
+    assert 0 < answer.body["error"]["retry_after_s"] <= 15 * 60
+    assert len(await bank.outbox("telegram:pump")) == 1
+
+
+@pytest.mark.bank_settings(max_codes=2)
+async def test_a_cardholder_receives_at_most_max_codes_across_chats(bank):
+    for chat in ("telegram:a", "telegram:b"):
+        await bank.challenge(chat, phone="+14155550101")
+        assert len(await bank.outbox(chat)) == 1
+    third = await bank.challenge("telegram:c", phone="+14155550101")
+    assert await bank.outbox("telegram:c") == []  # answered as usual, but no text message
+    assert (await bank.submit(third, "000000")).code == "otp_invalid"
+
+
+async def test_a_new_code_ends_the_earlier_ones(bank):
+    first = await bank.challenge("telegram:1", phone="+14155550101")
+    first_code = await bank.last_code("telegram:1")
+    await bank.challenge("telegram:1", phone="+14155550101")
+    assert (await bank.submit(first, first_code)).code == "otp_expired"
+    # Also when the newer code was asked for from another chat.
+    mine = await bank.challenge("telegram:1", phone="+14155550101")
+    mine_code = await bank.last_code("telegram:1")
+    await bank.challenge("telegram:2", phone="+14155550101")
+    assert (await bank.submit(mine, mine_code)).code == "otp_expired"
 
 
 @pytest.mark.bank_settings(lockout_s=1)

@@ -9,7 +9,8 @@ def test_endpoints_are_in_memory_by_default_and_masked(tmp_path):
     config = StackConfig(rasa_port=6001, actions_port=6002, log_dir=tmp_path)
     endpoints = yaml.safe_load(_endpoints_file(config).read_text())
     assert endpoints == {
-        "action_endpoint": {"url": "http://127.0.0.1:6002/webhook"},
+        "action_endpoint": {"url": "http://127.0.0.1:6002/webhook", "headers": {
+            "Authorization": "Bearer ${CARDCARE_ACTIONS_TOKEN}"}},  # the token: environment
         "nlg": {"type": "cardcare.nlg.LanguageTaggingGenerator"},
         "tracker_store": {"type": "cardcare.tracker_store.MaskingInMemoryTrackerStore"},
     }
@@ -23,6 +24,15 @@ def test_rasa_hears_the_gateway_only_with_this_runs_token(tmp_path):
         "cardcare.gateway_input.LocalRestInput": None,
         "cardcare.gateway_input.GatewayInput": {"token": "${CARDCARE_GATEWAY_TOKEN}"}}
     assert StackConfig().gateway_token != config.gateway_token  # new for every run
+
+
+def test_each_process_gets_this_runs_credentials_from_the_environment(tmp_path):
+    config = StackConfig(log_dir=tmp_path, sandbox_max_codes=99)
+    env = _environment(config, "key")
+    assert env["CARDCARE_ACTIONS_TOKEN"] == config.actions_token
+    assert env["CARDCARE_GATEWAY_TOKEN"] == config.gateway_token
+    assert env["SANDBOX_MAX_CODES"] == "99"
+    assert StackConfig().actions_token != config.actions_token
 
 
 def test_redis_url_configures_tracker_and_lock_stores(tmp_path):
