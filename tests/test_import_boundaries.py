@@ -9,7 +9,8 @@ import-time work) into another, so only these are allowed:
   ``cardcare/`` not the developer tools either (runtime: all but ``cardcare/dev/`` and the
   command's entry ``cardcare/__main__.py``);
 * ``actions/`` imports, of the project, only itself and ``cardcare.conversation``;
-* ``bot/`` never imports ``actions/`` or ``bankapi/``.
+* ``bot/`` never imports ``actions/`` or ``bankapi/``;
+* ``rasa_sdk_plugins/`` (loaded by the action server) imports only runtime ``cardcare/``.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import pytest
 
 from tests.conftest import ROOT
 
-FOLDERS = ("nlu", "actions", "bankapi", "bot", "cardcare", "tests", "tools")
+FOLDERS = ("nlu", "actions", "bankapi", "bot", "cardcare", "rasa_sdk_plugins", "tests", "tools")
 
 
 def module_name(path: Path) -> str:
@@ -87,6 +88,11 @@ def actions_rule(module: str) -> bool:
     return project_folder(module) in (None, "actions") or is_within(module, "cardcare.conversation")
 
 
+def plugin_rule(module: str) -> bool:
+    """The action server's plugin loads with the actions: runtime ``cardcare`` only."""
+    return project_folder(module) in (None, "rasa_sdk_plugins") or runtime_cardcare_rule(module)
+
+
 def bot_rule(module: str) -> bool:
     return project_folder(module) not in ("actions", "bankapi")
 
@@ -110,6 +116,7 @@ BOUNDARIES = {
     "cardcare (runtime)": Boundary("cardcare", runtime_cardcare_rule, is_runtime_cardcare),
     "actions": Boundary("actions", actions_rule),
     "bot": Boundary("bot", bot_rule),
+    "rasa_sdk_plugins": Boundary("rasa_sdk_plugins", plugin_rule),
 }
 
 
@@ -158,6 +165,9 @@ def test_imports_are_resolved_to_modules():
         ("bot", "cardcare.conversation", True),
         ("bot", "actions.flow", False),
         ("bot", "bankapi", False),
+        ("rasa_sdk_plugins", "cardcare.logs", True),
+        ("rasa_sdk_plugins", "cardcare.dev.stack", False),
+        ("rasa_sdk_plugins", "actions.flow", False),
     ],
 )
 def test_the_rules(name, module, allowed):
