@@ -25,6 +25,7 @@ from rasa.core.tracker_store import InMemoryTrackerStore, RedisTrackerStore
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from cardcare.conversation import MASK, VERIFICATION_SLOTS, VERIFY_FORM
+from cardcare.logs import mask_records
 from cardcare.masking import mask_digits, mask_text
 
 
@@ -67,6 +68,10 @@ def serialise_masked(tracker: DialogueStateTracker) -> str:
 class MaskingInMemoryTrackerStore(InMemoryTrackerStore):
     """Rasa's in-memory store, masking what it keeps between turns."""
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        mask_records()  # Rasa's own log lines are masked too, once Rasa loads this store
+        super().__init__(*args, **kwargs)
+
     async def save(self, tracker: DialogueStateTracker) -> None:
         """Stores the tracker masked."""
         await self.stream_events(tracker)
@@ -75,6 +80,10 @@ class MaskingInMemoryTrackerStore(InMemoryTrackerStore):
 
 class MaskingRedisTrackerStore(RedisTrackerStore):
     """Rasa's Redis store, masking what it writes."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        mask_records()  # Rasa's own log lines are masked too, once Rasa loads this store
+        super().__init__(*args, **kwargs)
 
     @staticmethod
     def serialise_tracker(tracker: DialogueStateTracker) -> str:

@@ -65,3 +65,29 @@ def test_masking_is_idempotent():
               _user("code 482913, card 4111 1111 1111 1111")]
     once = mask_events([dict(e) for e in events])
     assert mask_events([dict(e) for e in once]) == once
+
+
+def test_card_numbers_written_with_dots_are_masked():
+    assert mask_text("card 4111.1111.1111.1111 lost") == "card •••• 1111 lost"
+
+
+def test_a_code_named_a_few_words_before_is_masked():
+    assert mask_text("the code you sent me was 336741") == "the code you sent me was ••••••"
+    assert mask_text("mã xác thực của em là 336741") == "mã xác thực của em là ••••••"
+    # A word that merely ends like a code word is not one.
+    assert mask_text("zipcode 10001") == "zipcode 10001"
+
+
+def test_birth_dates_near_a_birth_word_are_masked():
+    assert "1988" not in mask_text("I was born on 04/12/1988")
+    assert "1990" not in mask_text("我的生日是1990年5月3日")
+    assert "1985" not in mask_text("ngày sinh 12-03-1985")
+    # A date that is not a birth date stays: the user may be disputing a charge of that day.
+    assert mask_text("charged twice on 03/11/2026") == "charged twice on 03/11/2026"
+
+
+def test_phone_numbers_keep_only_their_last_two_digits():
+    masked = mask_text("call me on +1 415 555 0101")
+    assert "415" not in masked and masked.endswith("01")
+    assert "138" not in mask_text("手机13812345678")
+    assert "0912" not in mask_text("sdt cua em la 0912345678")
