@@ -78,12 +78,17 @@ class MaskingInMemoryTrackerStore(InMemoryTrackerStore):
         self.store[tracker.sender_id] = serialise_masked(tracker)
 
 
-class MaskingRedisTrackerStore(RedisTrackerStore):
-    """Rasa's Redis store, masking what it writes."""
+# How long a conversation is kept after its last turn, unless the endpoints file sets Rasa's
+# ``record_exp`` (seconds): a bank keeps chat records for its own retention period, not forever.
+RETENTION_S = 30 * 24 * 3600
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+
+class MaskingRedisTrackerStore(RedisTrackerStore):
+    """Rasa's Redis store, masking what it writes and expiring it after the retention period."""
+
+    def __init__(self, *args: Any, record_exp: float | None = None, **kwargs: Any) -> None:
         mask_records()  # Rasa's own log lines are masked too, once Rasa loads this store
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, record_exp=record_exp or RETENTION_S, **kwargs)
 
     @staticmethod
     def serialise_tracker(tracker: DialogueStateTracker) -> str:

@@ -9,7 +9,11 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActiveLoop, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from cardcare.tracker_store import MaskingInMemoryTrackerStore, MaskingRedisTrackerStore
+from cardcare.tracker_store import (
+    RETENTION_S,
+    MaskingInMemoryTrackerStore,
+    MaskingRedisTrackerStore,
+)
 from tests.conftest import ROOT, TEST_REDIS_URL
 
 
@@ -50,3 +54,15 @@ async def test_redis_store_writes_masked_and_merges_turns(redis_client):
     assert "482913" not in raw and "4111 1111" not in raw
     texts = [e["text"] for e in json.loads(raw)["events"] if e["event"] == "user"]
     assert texts == ["••••••", "my card is •••• 1111", "thanks"]
+    # Kept for the retention period (30 days by default), renewed with each turn.
+    assert 29 * 86400 < redis_client.ttl(f"cardcaretest:tracker:{sender}") <= RETENTION_S
+
+
+async def test_the_retention_is_rasas_record_exp_in_the_endpoints_file(redis_client):
+    domain = Domain.load(str(ROOT / "domain.yml"))
+    url = TEST_REDIS_URL.rsplit("/", 1)
+    store = MaskingRedisTrackerStore(domain, host="127.0.0.1", db=int(url[1]),
+                                     key_prefix="cardcaretest", record_exp=3600)
+    sender = f"keep-{uuid.uuid4().hex[:8]}"
+    await store.save(_tracker(sender, domain))
+    assert 3500 < redis_client.ttl(f"cardcaretest:tracker:{sender}") <= 3600
