@@ -10,6 +10,7 @@ that the stack starts (and stops).
 
 from __future__ import annotations
 
+import base64
 import os
 import secrets
 import shutil
@@ -63,6 +64,9 @@ class StackConfig:
     gateway_token: str = field(default_factory=lambda: secrets.token_urlsafe(24))
     rasa_api_token: str = field(default_factory=lambda: secrets.token_urlsafe(24))
     actions_token: str = field(default_factory=lambda: secrets.token_urlsafe(24))
+    # Fernet key of the bank session tokens the action server keeps in Redis.
+    session_key: str = field(default_factory=lambda: base64.urlsafe_b64encode(
+        secrets.token_bytes(32)).decode())
     web_secret: str = field(default_factory=lambda: secrets.token_urlsafe(24))
     # More of the gateway's environment (a benchmark points Telegram and WeChat at fakes);
     # TELEGRAM_* and WECHAT_* of the stack's own environment reach the gateway anyway.
@@ -158,6 +162,7 @@ def _environment(config: StackConfig, api_key: str) -> dict[str, str]:
         TF_CPP_MIN_LOG_LEVEL="2",
         CARDCARE_GATEWAY_TOKEN=config.gateway_token,
         CARDCARE_ACTIONS_TOKEN=config.actions_token,
+        CARDCARE_SESSION_KEY=config.session_key,
         SANIC_HOST=config.host,  # rasa-sdk binds 0.0.0.0 unless told otherwise
         PYTHONPATH=str(ROOT) + os.pathsep + env.get("PYTHONPATH", ""),
     )

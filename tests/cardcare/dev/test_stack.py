@@ -1,6 +1,7 @@
 """The endpoints file the stack writes for Rasa, and the environment its processes get."""
 
 import yaml
+from cryptography.fernet import Fernet
 
 from cardcare.dev.stack import StackConfig, _credentials_file, _endpoints_file, _environment
 
@@ -32,6 +33,7 @@ def test_each_process_gets_this_runs_credentials_from_the_environment(tmp_path):
     assert env["CARDCARE_ACTIONS_TOKEN"] == config.actions_token
     assert env["CARDCARE_GATEWAY_TOKEN"] == config.gateway_token
     assert env["SANDBOX_MAX_CODES"] == "99"
+    assert Fernet(env["CARDCARE_SESSION_KEY"].encode())  # a valid key for the session store
     assert StackConfig().actions_token != config.actions_token
 
 
