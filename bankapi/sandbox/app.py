@@ -51,8 +51,10 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
     except web.HTTPException as http:
         if http.status >= 400 and request.path.startswith(contract.API_PREFIX):
             code = "not_found" if http.status == 404 else "invalid_request"
+            # Keep what the status requires, such as 405's ``Allow`` (RFC 9110).
+            kept = {name: value for name, value in http.headers.items() if name == "Allow"}
             return web.json_response(BankError(http.status, code, http.reason).body(),
-                                     status=http.status)
+                                     status=http.status, headers=kept)
         raise
     except Exception:
         log.exception("sandbox.request.failed path=%s", request.path)

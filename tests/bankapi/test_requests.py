@@ -265,3 +265,9 @@ async def test_offers_without_a_card_id_are_a_documented_400(bank):
     khoa = await bank.login("cus_khoa")
     answer = await bank.call("GET", "/repayment-plans/offers", token=khoa)
     assert (answer.status, answer.code) == (400, "invalid_request")
+
+
+async def test_a_method_a_path_does_not_take_is_405_with_allow(bank, emma):
+    answer = await bank.call("PATCH", "/cards", token=emma, key=None, documented=False)
+    assert (answer.status, answer.code) == (405, "invalid_request")
+    assert "GET" in answer.headers["Allow"]
