@@ -101,8 +101,9 @@ class StackConfig:
 def _endpoints_file(config: StackConfig) -> Path:
     """Writes the endpoints file for this run: in-memory stores, or Redis when configured."""
     lines = ["action_endpoint:", f'  url: "{config.actions_url}/webhook"',
-             # The action server's credential (rasa_sdk_plugins), from the environment.
-             "  headers:", '    Authorization: "Bearer ${CARDCARE_ACTIONS_TOKEN}"',
+             # The action server's credential (rasa_sdk_plugins), from the environment.  Not
+             # quoted: Rasa replaces ${VAR} in plain YAML scalars only.
+             "  headers:", "    Authorization: Bearer ${CARDCARE_ACTIONS_TOKEN}",
              # Each bot message says its language, for the gateway's own texts.
              "nlg:", "  type: cardcare.nlg.LanguageTaggingGenerator"]
     if not config.redis_url:

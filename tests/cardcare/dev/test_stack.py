@@ -57,3 +57,13 @@ def test_the_sandbox_bank_is_embedded_unless_a_bank_is_named(tmp_path):
     real = _environment(StackConfig(bank_url="https://bank.example/api", bank_api_key="k",
                                     log_dir=tmp_path), "k")
     assert real["BANK_URL"] == "https://bank.example/api" and "BANK_DATABASE_URL" not in real
+
+
+def test_rasa_reads_the_action_servers_token_from_the_environment(tmp_path, monkeypatch):
+    """Read as Rasa reads it: ``${VAR}`` is replaced only in plain (unquoted) YAML scalars."""
+    from rasa.core.utils import AvailableEndpoints
+
+    monkeypatch.setenv("CARDCARE_ACTIONS_TOKEN", "tok-123")
+    path = _endpoints_file(StackConfig(log_dir=tmp_path))
+    endpoints = AvailableEndpoints.read_endpoints(str(path))
+    assert endpoints.action.headers == {"Authorization": "Bearer tok-123"}
