@@ -24,7 +24,7 @@ from bot.modes import AgentInbox, Mode, Modes
 from bot.offers import Offer, Offers
 from bot.rasa import RasaClient, RasaError
 from bot.texts import text
-from cardcare.conversation import DEFAULT_LANGUAGE
+from cardcare.conversation import DEFAULT_LANGUAGE, MAX_MESSAGE_CHARS
 
 log = structlog.get_logger(__name__)
 
@@ -59,7 +59,7 @@ class Router:
     """Handles one message of a conversation (``bot.ordering`` calls it in order)."""
 
     def __init__(self, client: redis.Redis, rasa: RasaClient, channels: dict[str, Channel],
-                 rate_per_minute: int = 30, max_text_chars: int = 2000) -> None:
+                 rate_per_minute: int = 30, max_text_chars: int = MAX_MESSAGE_CHARS) -> None:
         self.client = client
         self.rasa = rasa
         self.channels = channels

@@ -11,6 +11,8 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from cardcare.conversation import MAX_MESSAGE_CHARS
+
 
 class SettingsError(ValueError):
     """The environment does not describe a gateway that can start; says which variable."""
@@ -67,8 +69,8 @@ class Settings:
     # types a few a minute, a script hundreds.
     rate_per_minute: int = 30
     # The longest text passed on to Rasa.  NLU cost grows with the square of the length;
-    # a real question, even a long story, fits well under this.
-    max_text_chars: int = 2000
+    # a real question, even a long story, fits well under this.  No higher than Rasa's own cap.
+    max_text_chars: int = MAX_MESSAGE_CHARS
     # Largest request body accepted (a Telegram update or WeChat XML is a few KB).
     max_body_bytes: int = 64 * 1024
     # How long a per-conversation lease lasts without renewal: long enough for a slow turn

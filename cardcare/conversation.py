@@ -26,6 +26,12 @@ IDENTITY_DETAILS_SLOT: Final = "identity_details"
 OTP_CODE_SLOT: Final = "otp_code"
 VERIFICATION_SLOTS: Final = frozenset({IDENTITY_DETAILS_SLOT, OTP_CODE_SLOT})
 
+# The longest message a turn takes.  Longer ones are not understood but answered "please
+# split it" (the gateway says so itself; Rasa's channels replace the text with this intent so
+# a direct caller gets the same answer and the NLU never runs on megabytes).
+MAX_MESSAGE_CHARS: Final = 2000
+MESSAGE_TOO_LONG_INTENT: Final = "message_too_long"
+
 # What stands in for a secret wherever one would have been stored or shown.
 MASK_CHAR: Final = "•"
 MASK: Final = MASK_CHAR * 6

@@ -19,6 +19,11 @@ Configured in ``credentials.yml`` as ``cardcare.gateway_input.GatewayInput`` wit
 the tests), kept from borrowing a gateway chat: its messages are always of channel ``rest``
 and its senders are filed under ``rest:``, so ``{"sender": "telegram:42", "input_channel":
 "telegram"}`` reaches neither that Telegram chat's conversation nor its verified session.
+It answers 400 to a body Rasa's channel would crash on or misfile (not a JSON object, no
+text, a sender no channel issues).
+
+Both channels hand Rasa a text longer than ``MAX_MESSAGE_CHARS`` as the intent
+``message_too_long``: the user is asked to split it, and the NLU never runs on megabytes.
 """
 
 from __future__ import annotations
@@ -34,11 +39,24 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from cardcare.conversation import CHANNELS, SubjectError, parse_subject
+from cardcare.conversation import (
+    CHANNELS,
+    MAX_MESSAGE_CHARS,
+    MESSAGE_TOO_LONG_INTENT,
+    SubjectError,
+    is_user_id,
+    parse_subject,
+)
 
 log = structlog.get_logger(__name__)
 # The gateway's channels; ``rest`` stays Rasa's own.
 GATEWAY_CHANNELS = tuple(c for c in CHANNELS if c != "rest")
+REST_PREFIX = "rest:"
+
+
+def capped(text: str) -> str:
+    """``text``, or the too-long intent when it is over the cap."""
+    return f"/{MESSAGE_TOO_LONG_INTENT}" if len(text) > MAX_MESSAGE_CHARS else text
 
 
 class TaggedCollector(CollectingOutputChannel):
@@ -107,7 +125,7 @@ class GatewayInput(InputChannel):
             message_id = body.get("message_id")
             try:
                 await on_new_message(UserMessage(
-                    body["message"], collector, body["sender"],
+                    capped(body["message"]), collector, body["sender"],
                     input_channel=body["input_channel"],
                     message_id=message_id if isinstance(message_id, str) else None,
                     metadata=metadata))
@@ -137,6 +155,20 @@ def _problem(body: dict[str, Any] | None) -> str | None:
     return None
 
 
+def _rest_problem(body: Any) -> str | None:
+    """What is wrong with a REST channel body, or None."""
+    if not isinstance(body, dict):
+        return "the body must be a JSON object"
+    if not isinstance(body.get("message"), str) or not body["message"].strip():
+        return "message must be a non-empty string"
+    sender = body.get("sender")
+    if not isinstance(sender, str) or not is_user_id(sender.removeprefix(REST_PREFIX)):
+        return "sender must be 1-128 characters of A-Z a-z 0-9 _ . @ -"
+    if "metadata" in body and not isinstance(body["metadata"], (dict, type(None))):
+        return "metadata must be a JSON object"
+    return None
+
+
 class LocalRestInput(RestInput):
     """Rasa's REST channel (still ``/webhooks/rest/webhook``), confined to channel ``rest``."""
 
@@ -145,12 +177,30 @@ class LocalRestInput(RestInput):
         """The same name, URL and output as Rasa's REST channel."""
         return "rest"
 
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        """Rasa's routes, behind a check of the body (Rasa's own would answer 500 or misfile)."""
+        hook = super().blueprint(on_new_message)
+
+        @hook.on_request
+        async def check_body(request: Request) -> HTTPResponse | None:
+            if request.method != "POST":
+                return None
+            try:
+                body = request.json
+            except Exception:  # Sanic's own error for a body that is not JSON at all
+                body = None
+            problem = _rest_problem(body)
+            return response.json({"error": problem}, status=400) if problem else None
+
+        return hook
+
     async def _extract_sender(self, req: Request) -> str | None:
-        sender = await super()._extract_sender(req)
-        if not isinstance(sender, str) or not sender:
-            return sender
+        sender = str(req.json["sender"])  # checked by ``check_body``
         # The tracker key, too, lives in the rest: namespace, apart from every gateway chat.
-        return sender if sender.startswith("rest:") else f"rest:{sender}"
+        return sender if sender.startswith(REST_PREFIX) else f"{REST_PREFIX}{sender}"
+
+    def _extract_message(self, req: Request) -> str:
+        return capped(str(req.json["message"]))
 
     def _extract_input_channel(self, req: Request) -> str:
         return "rest"

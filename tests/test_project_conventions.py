@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from cardcare.conversation import LANGUAGES
+from cardcare.conversation import LANGUAGES, MESSAGE_TOO_LONG_INTENT
 from nlu.normalize import fold_diacritics, script_tables
 from tests.conftest import ROOT
 from tools.heldout_overlap import examples as nlu_examples
@@ -105,7 +105,8 @@ def test_a_third_of_vietnamese_training_data_has_no_diacritics():
 @pytest.mark.parametrize("name", [*LANGUAGES, "vi-nodiacritics"])
 def test_heldout_has_twenty_examples_per_intent(name, domain):
     blocks = dict(nlu_examples(ROOT / "tests" / "nlu" / "heldout" / f"{name}.yml"))
-    for intent in domain["intents"]:
+    # The channels send this one in place of an over-long message; NLU never predicts it.
+    for intent in set(domain["intents"]) - {MESSAGE_TOO_LONG_INTENT}:
         assert len(blocks.get(intent, [])) >= 20, (name, intent)
 
 
