@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal, InvalidOperation
 
 from rasa_sdk.events import EventType
 
@@ -60,12 +59,7 @@ class ActionListTransactions(BankAction):
     async def perform(self, ctx: Context) -> list[EventType]:
         start, end = date_range(ctx.mentioned(slots.PERIOD), date.today())
         merchant = ctx.mentioned(slots.MERCHANT)
-        amount = None
-        if raw := ctx.mentioned(slots.AMOUNT):
-            try:
-                amount = Decimal(raw)
-            except InvalidOperation:
-                amount = None
+        amount = ctx.mentioned_amount()
         for card in await _cards(ctx):
             found = await ctx.client.transactions(ctx.token, card.card_id, start=start, end=end,
                                                   merchant=merchant, amount=amount,

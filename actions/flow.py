@@ -9,7 +9,6 @@ the action server, which would echo the whole tracker in its error reply.
 
 from __future__ import annotations
 
-import hashlib
 import re
 import traceback
 from abc import ABC, abstractmethod
@@ -56,24 +55,62 @@ log = structlog.get_logger(__name__)
 REGISTRY: dict[str, type[BankAction]] = {}
 
 
+class UnusableAmount(ValueError):
+    """An amount the user gave that no bank operation takes: not a number, not finite,
+    not positive, or beyond the contract's 13 digits and 2 decimals."""
+
+
+# The bank contract's Amount: up to 13 digits, and cents.
+MAX_AMOUNT = Decimal("9999999999999.99")
+CENT = Decimal("0.01")
+
+
+def amount_of(value: Any) -> Decimal:
+    """``value`` (an entity, a button's payload) as an amount the bank contract accepts.
+
+    Entities come from NLU, but payloads (``/credit_limit{"amount":"NaN"}``) come from the
+    user; "NaN", "1e30" and 30-digit numbers must become a clear answer, not a crash.
+
+    Raises:
+        UnusableAmount: ``value`` is not such an amount.
+    """
+    try:
+        amount = Decimal(str(value).strip())
+    except (InvalidOperation, ValueError) as error:
+        raise UnusableAmount(str(value)[:40]) from error
+    if not amount.is_finite() or not Decimal("0") < amount <= MAX_AMOUNT \
+            or amount != amount.quantize(CENT):  # fractions of a cent: a typo, never rounded
+        raise UnusableAmount(str(value)[:40])
+    # Plain digits ("1E+3" is 1000), cents at most (the contract's two decimals).
+    return amount.quantize(Decimal(1) if amount == amount.to_integral() else CENT)
+
+
+_OTHER_CHANNEL = re.compile(r"[a-z]{1,32}")
+
+
 def subject_of(tracker: Tracker) -> str:
     """The chat identity the bank links, ``<channel>:<user id>`` (``cardcare.conversation``).
 
-    Rasa's REST channel brings the bare user id (sender ``42`` → ``rest:42``); the gateway's
-    sender already is the subject of its channel (``telegram:42`` on channel ``telegram``).
-    A sender id no channel issues is hashed, so that it still names one chat and no other.
+    Rasa's channels confine their senders (``cardcare.gateway_input``): the gateway's sender
+    already is the subject of its channel (``telegram:42`` on channel ``telegram``), the REST
+    channel's is filed under ``rest:``.  A bare user id (``rasa shell``) is joined to its
+    channel.  Nothing is guessed or hashed: a sender that names no chat is refused, so two
+    chats can never share a subject.
+
+    Raises:
+        SubjectError: the channel or the sender cannot name a chat.
     """
-    channel = re.sub(r"[^a-z]", "", (tracker.get_latest_input_channel() or "").lower()) or "rest"
+    channel = tracker.get_latest_input_channel() or "rest"
     sender = tracker.sender_id
     with suppress(SubjectError):
         if parse_subject(sender)[0] == channel:
             return sender
-    user = sender if is_user_id(sender) else hashlib.sha256(sender.encode()).hexdigest()[:32]
-    if channel not in CHANNELS:
-        # No adapter of ours sends it, but a REST request may name any input_channel: such
-        # chats keep the subject they always had.
-        return f"{channel}:{user}"
-    return subject(channel, user)
+    if channel in CHANNELS:
+        return subject(channel, sender)
+    # A Rasa channel no adapter of ours uses (``cmdline`` of ``rasa shell``): its own namespace.
+    if _OTHER_CHANNEL.fullmatch(channel) and is_user_id(sender):
+        return f"{channel}:{sender}"
+    raise SubjectError(f"no chat is named by channel {channel!r} and this sender")
 
 
 @dataclass
@@ -130,12 +167,13 @@ class Context:
         return self.entity(name) or self.tracker.get_slot(name)
 
     def mentioned_amount(self) -> Decimal | None:
-        """The amount ``mentioned`` for this request; None when none was, or it is no number."""
+        """The amount ``mentioned`` for this request, None when none was.
+
+        Raises:
+            UnusableAmount: one was, but it is no amount a bank takes (see ``amount_of``).
+        """
         value = self.mentioned(slots.AMOUNT)
-        try:
-            return Decimal(value) if value else None
-        except InvalidOperation:
-            return None
+        return amount_of(value) if value else None
 
     def said_about(self, names: list[str], intent: str) -> str | None:
         """The name (a merchant, say) that the request's own words contain, if exactly one.
@@ -291,6 +329,9 @@ class BankAction(Collaborators, Action, ABC):
         except BankRefused as error:
             log.warning("action.bank_refused", action=self.name(), code=error.code)
             return offer_human(ctx, "utter_bank_refused")
+        except UnusableAmount:
+            ctx.say("utter_amount_unusable")
+            return end_flow()
 
     async def _expired(self, ctx: Context) -> list[EventType]:
         """The verified session ended: say so, forget the account data, verify again."""

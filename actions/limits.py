@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
-
 from rasa_sdk.events import EventType
 
 from actions import slots
-from actions.flow import BankAction, Context, choose_card, end_flow
+from actions.flow import BankAction, Context, amount_of, choose_card, end_flow
 from actions.formatting import day
 
 KINDS = ("permanent", "temporary")
@@ -29,10 +27,7 @@ class ActionCreditLimit(BankAction):
         currency = limits.currency
         # The amount may have come with the request, before verification or the card choice.
         raw = ctx.param(me, slots.AMOUNT) or ctx.mentioned(slots.AMOUNT)
-        try:
-            wanted = Decimal(raw) if raw else None
-        except InvalidOperation:
-            wanted = None
+        wanted = amount_of(raw) if raw else None
         if wanted is None:
             ctx.say("utter_credit_limit", last4=card.last4,
                     limit=ctx.money(limits.credit_limit, currency),
@@ -61,7 +56,7 @@ class ActionCreditLimit(BankAction):
     async def commit(self, ctx: Context) -> list[EventType]:
         card_id = ctx.tracker.get_slot(slots.CARD_ID)
         kind = ctx.tracker.get_slot(slots.LIMIT_KIND)
-        amount = Decimal(ctx.tracker.get_slot(slots.AMOUNT))
+        amount = amount_of(ctx.tracker.get_slot(slots.AMOUNT))
         result = await ctx.client.request_limit(
             ctx.token, card_id, kind, amount, key=ctx.key("limit", card_id, kind, amount),
             days=TEMPORARY_DAYS if kind == "temporary" else None)

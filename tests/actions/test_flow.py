@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 from rasa_sdk import Tracker
 
-from actions.flow import subject_of
+from actions.flow import MAX_AMOUNT, UnusableAmount, amount_of, subject_of
+from cardcare.conversation import SubjectError
 
 
 def tracker(sender: str, channel: str | None) -> Tracker:
@@ -29,17 +32,35 @@ def test_the_subject_is_the_channel_and_user(sender, channel, expected):
 
 
 def test_a_sender_naming_another_channel_cannot_take_its_subject():
-    subject = subject_of(tracker("telegram:42", "rest"))
-    assert subject.startswith("rest:") and subject != "rest:telegram:42"
-    assert subject != subject_of(tracker("telegram:42", "telegram"))
+    with pytest.raises(SubjectError):
+        subject_of(tracker("telegram:42", "rest"))
 
 
-@pytest.mark.parametrize("sender", ["a b", "x" * 129, "名字", "rest:a b"])
-def test_a_sender_id_no_channel_issues_is_hashed(sender):
-    subject = subject_of(tracker(sender, "rest"))
-    assert subject.startswith("rest:") and len(subject) == len("rest:") + 32
-    assert subject == subject_of(tracker(sender, "rest"))  # the same chat every turn
+@pytest.mark.parametrize("sender", ["a b", "x" * 129, "名字", "rest:a b", ""])
+def test_a_sender_id_no_channel_issues_names_no_chat(sender):
+    with pytest.raises(SubjectError):
+        subject_of(tracker(sender, "rest"))
 
 
-def test_a_channel_without_an_adapter_keeps_its_subject():
-    assert subject_of(tracker("42", "socketio")) == "socketio:42"
+def test_a_channel_without_an_adapter_keeps_its_own_namespace():
+    assert subject_of(tracker("42", "cmdline")) == "cmdline:42"
+
+
+@pytest.mark.parametrize("channel", ["Telegram", "tele gram", "telegram:", "x" * 33])
+def test_a_channel_name_is_taken_as_it_is_or_refused(channel):
+    with pytest.raises(SubjectError):
+        subject_of(tracker("42", channel))
+
+
+@pytest.mark.parametrize("value", ["NaN", "nan", "inf", "-Infinity", "1e30", "1" * 30, "-5",
+                                   "0", "abc", "", "12.345"])
+def test_amounts_no_bank_takes_are_refused(value):
+    with pytest.raises(UnusableAmount):
+        amount_of(value)
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    ("5000", Decimal("5000")), ("1E+3", Decimal("1000")), ("12.5", Decimal("12.50")),
+    (9200, Decimal("9200")), ("9999999999999.99", MAX_AMOUNT)])
+def test_amounts_are_plain_digits_and_cents(value, expected):
+    assert amount_of(value) == expected and "E" not in str(amount_of(value))
