@@ -8,6 +8,9 @@ answer has arrived.  End-to-end latency through Telegram runs from the webhook P
 answer's arrival at the Bot API; through REST, from the POST to its response.  The same load
 then goes through WeChat's callback (a fake WeChat platform and API), counting how many
 answers went back passively, within WeChat's 5 seconds, rather than as pushed messages.
+Last, the REST load once more while one more user sends nothing but messages of the largest
+size a turn takes (``MAX_MESSAGE_CHARS`` of Chinese, the costliest script to tokenise), back to
+back: the others' p99 next to the unloaded one, and what one such message costs.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from pathlib import Path
 
 import aiohttp
 
+from cardcare.conversation import MAX_MESSAGE_CHARS
 from cardcare.dev.stack import DEFAULT_MODEL, Stack, StackConfig, _free_port
 from tests.fakes.telegram import FakeTelegram, text_update
 from tests.fakes.wechat import FakeWeChatAPI, WeChatPlatform
@@ -35,6 +39,8 @@ MESSAGES = (
     "你好", "信用卡年费是多少", "怎么申请信用卡", "谢谢",
     "你好呀", "點樣申請信用卡", "年費幾多錢", "唔該晒",
 )
+# The largest message a turn takes, in the script with the most tokens per character.
+LARGEST = ("我的信用卡在商场被人盗刷了三笔请帮我冻结" * MAX_MESSAGE_CHARS)[:MAX_MESSAGE_CHARS]
 SECRET = "bench-telegram-secret"
 ROUNDS = 2
 WX_TOKEN, WX_APP = "bench-wechat-token", "wxBENCHAPP"
@@ -177,9 +183,32 @@ async def run(users: int, turns: int, model: Path) -> dict[str, Load]:
                         await _users(users, turns // ROUNDS, via_telegram, pids))
                 wechat = await _users(users, turns, via_wechat, pids)
                 results["wechat"] = replace(wechat, passive=wx_load.passive)
+                results["largest"], results["beside_largest"] = await _beside_largest(
+                    users, turns, via_rest)
             finally:
                 await asyncio.to_thread(stack.stop)
     return results
+
+
+async def _beside_largest(users: int, turns: int,
+                          via_rest: Callable[..., Awaitable[None]]) -> tuple[Load, Load]:
+    """The REST load while one more user sends only ``LARGEST``: (that user's turns, the
+    others')."""
+    largest, done = Load(), asyncio.Event()
+
+    async def flood() -> None:
+        while not done.is_set():
+            started = time.monotonic()
+            await via_rest(0, 0, LARGEST, "largest")
+            largest.latencies.append(time.monotonic() - started)
+
+    flooding = asyncio.create_task(flood())
+    try:
+        others = await _users(users, turns, lambda n, t, m: via_rest(n, t, m, "beside"))
+    finally:
+        done.set()
+        await flooding
+    return largest, others
 
 
 def report(results: dict[str, Load], users: int, turns: int) -> str:
@@ -203,6 +232,14 @@ def report(results: dict[str, Load], users: int, turns: int) -> str:
               f"WeChat passive replies: {wechat.passive}/{len(wechat.latencies)} "
               f"({100 * wechat.passive / max(1, len(wechat.latencies)):.0f}%), the rest pushed "
               "through the customer-service API"]
+    largest, beside = results["largest"], results["beside_largest"]
+    lines += ["", f"Beside a user sending only {MAX_MESSAGE_CHARS}-character messages (the cap), "
+              "back to back:",
+              f"  one such message: p50 {largest.pct(.5):.0f} ms, p99 {largest.pct(.99):.0f} ms "
+              f"({len(largest.latencies)} sent)",
+              f"  the other users: p50 {beside.pct(.5):.1f} ms, p99 {beside.pct(.99):.1f} ms; "
+              f"p99 {beside.pct(.99) / rest.pct(.99):.2f}x the unloaded REST p99 (target: at "
+              "most 2x)"]
     return "\n".join(lines)
 
 

@@ -239,9 +239,13 @@ async def test_rasas_http_api_needs_its_token(stack):
 async def test_the_rest_channel_cannot_borrow_a_verified_telegram_chat(stack, telegram_user):
     await telegram_user.says("what's my balance")
     assert "Current balance" in await telegram_user.verifies("my number is +1 415 555 0101")
-    async with aiohttp.ClientSession() as http, http.post(
-            f"{stack.config.rasa_url}/webhooks/rest/webhook",
-            json={"sender": telegram_user.subject, "input_channel": "telegram",
-                  "message": "what's my balance"}) as response:
-        answer = " ".join(m.get("text") or "" for m in await response.json())
+    rest = f"{stack.config.rasa_url}/webhooks/rest/webhook"
+    user_id = telegram_user.subject.partition(":")[2]
+    async with aiohttp.ClientSession() as http:
+        async with http.post(rest, json={"sender": telegram_user.subject, "input_channel":
+                                         "telegram", "message": "what's my balance"}) as response:
+            assert response.status == 400  # no REST chat has another channel's subject
+        async with http.post(rest, json={"sender": user_id, "input_channel": "telegram",
+                                         "message": "what's my balance"}) as response:
+            answer = " ".join(m.get("text") or "" for m in await response.json())
     assert "Current balance" not in answer and "confirm it's you" in answer, answer
