@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 from datetime import date, timedelta
+from decimal import Decimal
 from typing import Any
 
 from aiohttp import web
@@ -13,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bankapi.sandbox import localized, schema
 from bankapi.sandbox.cards import address_json
-from bankapi.sandbox.context import body, caller, db, now, own_card, owned
+from bankapi.sandbox.context import body, caller, db, now, own_card, owned, params
 from bankapi.sandbox.errors import BankError
 from bankapi.sandbox.money import from_api, to_api
 
@@ -79,28 +80,16 @@ def transaction_json(row: Row, currency: str) -> dict[str, Any]:
             "installment_plan": row.installment_plan}
 
 
-def _date_param(request: web.Request, name: str) -> date | None:
-    value = request.query.get(name)
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError as error:
-        raise BankError(400, "invalid_request", f"{name} is not a date") from error
-
-
 async def transactions(request: web.Request) -> web.Response:
     """GET /cards/{card_id}/transactions"""
     card, conn = await own_card(request, await caller(request)), db(request)
-    start, end = _date_param(request, "from"), _date_param(request, "to")
-    merchant = request.query.get("merchant", "").casefold()
-    amount = from_api(request.query["amount"]) if "amount" in request.query else None
-    try:
-        limit = int(request.query.get("limit", "20"))
-    except ValueError as error:
-        raise BankError(400, "invalid_request", "limit is not an integer") from error
-    if not 1 <= limit <= 100:
-        raise BankError(400, "invalid_request", "limit must be 1 to 100")
+    filters = params(request, "/cards/{card_id}/transactions")
+    start = date.fromisoformat(filters["from"]) if "from" in filters else None
+    end = date.fromisoformat(filters["to"]) if "to" in filters else None
+    merchant = filters.get("merchant", "").casefold()
+    # The pattern leaves a plain decimal; "0" is an amount too, one no charge has.
+    amount = int(Decimal(filters["amount"]) * 100) if "amount" in filters else None
+    limit = filters.get("limit", 20)
     t = schema.transactions
     query = select(t).where(t.c.card_id == card.card_id)
     if start:

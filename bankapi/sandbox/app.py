@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from bankapi import contract
 from bankapi.sandbox import account, cards, cases, faults, identity, plans, schema, seed, state
-from bankapi.sandbox.context import DB, ENGINE, SETTINGS, Settings, now
+from bankapi.sandbox.context import DB, ENGINE, SETTINGS, Settings, caller, now
 from bankapi.sandbox.errors import BankError
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -81,29 +81,34 @@ async def transaction(request: web.Request, handler: Handler) -> web.StreamRespo
         return await handler(request)
 
 
-def _needs_key(request: web.Request) -> bool:
+def _declares(request: web.Request, parameter: str) -> bool:
+    """Whether the contract's operation for the request has the shared ``parameter``."""
     resource = request.match_info.route.resource
-    if request.method not in WRITE_METHODS or resource is None:
+    if resource is None:
         return False
     path = resource.canonical.removeprefix(contract.API_PREFIX)
     try:
         parameters = contract.operation(path, request.method).get("parameters", [])
     except KeyError:
         return False
-    return {"$ref": "#/components/parameters/IdempotencyKey"} in parameters
+    return {"$ref": f"#/components/parameters/{parameter}"} in parameters
 
 
 @web.middleware
 async def idempotency(request: web.Request, handler: Handler) -> web.StreamResponse:
-    if not _needs_key(request):
+    if request.method not in WRITE_METHODS or not _declares(request, "IdempotencyKey"):
         return await handler(request)
+    if _declares(request, "SessionToken"):
+        # The session first: one without a valid session gets session_expired, never a replay
+        # or a conflict (which would tell it the key was used), and nothing is stored.
+        await caller(request)
     key = request.headers.get("Idempotency-Key", "")
     if not 8 <= len(key) <= 128:
         raise BankError(400, "idempotency_key_required", "writes need an Idempotency-Key")
     # The caller's session is part of the request: a replay answers only the one who asked.
-    caller = request.headers.get("X-Session-Token", "")
+    session = request.headers.get("X-Session-Token", "")
     digest = hashlib.sha256(
-        f"{request.method} {request.path} {caller}\n".encode() + await request.read()).hexdigest()
+        f"{request.method} {request.path} {session}\n".encode() + await request.read()).hexdigest()
     conn, table = request[DB], schema.idempotency_keys
     seen = (await conn.execute(select(table).where(table.c.key == key))).first()
     if seen is not None:

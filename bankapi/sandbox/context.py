@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -79,6 +80,49 @@ async def body(request: web.Request, path: str) -> dict[str, Any]:
         except contract.ContractViolation as error:
             raise BankError(400, "invalid_request", str(error)) from error
     return document
+
+
+def _resolved(node: dict[str, Any]) -> dict[str, Any]:
+    """``node``, or what its ``$ref`` points to in the contract."""
+    if "$ref" not in node:
+        return node
+    target: Any = contract.spec()
+    for part in node["$ref"].removeprefix("#/").split("/"):
+        target = target[part]
+    return target
+
+
+def params(request: web.Request, path: str, where: str = "query") -> dict[str, Any]:
+    """The ``where`` ("query" or "path") parameters the contract declares for ``path``,
+    validated against their schemas (integers converted); absent optional ones are left out.
+
+    aiohttp routes any text to a path parameter and keeps every query parameter, so without
+    this the sandbox would take what the contract refuses.
+
+    Raises:
+        BankError: ``invalid_request`` naming the first problem.
+    """
+    given = request.query if where == "query" else request.match_info
+    values: dict[str, Any] = {}
+    for parameter in map(_resolved, contract.operation(path, request.method).get("parameters", [])):
+        name = parameter["name"]
+        if parameter["in"] != where or name not in given:
+            if parameter["in"] == where and parameter.get("required"):
+                raise BankError(400, "invalid_request", f"{name} is required")
+            continue
+        value: Any = given[name]
+        if _resolved(parameter["schema"]).get("type") == "integer":
+            # Not int(): it also takes " 7", "1_0" and other scripts' digits.
+            if not re.fullmatch(r"-?[0-9]+", value):
+                raise BankError(400, "invalid_request", f"{name} is not an integer")
+            value = int(value)
+        try:
+            contract.validate(value, parameter["schema"])
+        except contract.ContractViolation as error:
+            problem = str(error).removeprefix("body: ")
+            raise BankError(400, "invalid_request", f"{name}: {problem}") from error
+        values[name] = value
+    return values
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ from sqlalchemy import delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bankapi.sandbox import schema
-from bankapi.sandbox.context import SETTINGS, Settings, aware, body, db, now, token_hash
+from bankapi.sandbox.context import SETTINGS, Settings, aware, body, db, now, params, token_hash
 from bankapi.sandbox.errors import BankError
 
 
@@ -65,12 +65,13 @@ async def _match(conn: AsyncConnection, document: dict[str, object]) -> str | No
             .where(schema.cards.c.last4 == document["card_last4"], c.c.date_of_birth == born)
         )).first()
         return row.customer_id if row else None
+    # No details (the contract refuses half of the card pair): the subject re-verifies.
     link = (await conn.execute(select(schema.links.c.customer_id).where(
         schema.links.c.subject == document["subject"]))).first()
-    if link is None and not document.get("card_last4"):
+    if link is None:
         raise BankError(400, "invalid_request",
                         "give phone, or card_last4 with date_of_birth, for an unlinked subject")
-    return link.customer_id if link else None
+    return link.customer_id
 
 
 async def _codes_wait(conn: AsyncConnection, settings: Settings, subject: str) -> int:
@@ -197,7 +198,8 @@ async def verify_challenge(request: web.Request) -> web.Response:
 
 async def unlink(request: web.Request) -> web.Response:
     """DELETE /identity/links/{subject}"""
-    conn, subject = db(request), request.match_info["subject"]
+    subject = params(request, "/identity/links/{subject}", "path")["subject"]
+    conn = db(request)
     await conn.execute(delete(schema.links).where(schema.links.c.subject == subject))
     await conn.execute(delete(schema.sessions).where(schema.sessions.c.subject == subject))
     return web.Response(status=204)

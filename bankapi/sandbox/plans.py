@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Row
 
 from bankapi.sandbox import schema
-from bankapi.sandbox.context import body, caller, db, now, own_card
+from bankapi.sandbox.context import body, caller, db, now, own_card, params
 from bankapi.sandbox.errors import BankError
 from bankapi.sandbox.money import to_api
 
@@ -155,9 +155,7 @@ def _offers(card: Row) -> list[dict[str, Any]]:
 
 async def repayment_offers(request: web.Request) -> web.Response:
     """GET /repayment-plans/offers?card_id="""
-    card_id = request.query.get("card_id")
-    if not card_id:
-        raise BankError(400, "invalid_request", "card_id is required")
+    card_id = params(request, "/repayment-plans/offers")["card_id"]
     card = await own_card(request, await caller(request), card_id)
     return web.json_response({
         "overdue_amount": to_api(card.overdue_amount), "currency": card.currency,

@@ -240,6 +240,19 @@ async def test_an_unlinked_subject_must_give_details(bank):
     assert answer.body["error"]["message"]
 
 
+@pytest.mark.parametrize(("half", "missing"), [({"card_last4": "4821"}, "date_of_birth"),
+                                              ({"date_of_birth": "1988-04-12"}, "card_last4")])
+async def test_half_of_the_card_pair_is_refused_even_for_a_linked_subject(bank, half, missing):
+    subject = subject_of("cus_emma")
+    await bank.login("cus_emma")
+    answer = await bank.call("POST", "/identity/challenges", json={"subject": subject, **half})
+    assert (answer.status, answer.code) == (400, "invalid_request")
+    assert missing in answer.body["error"]["message"]
+    answer = await bank.call("POST", "/identity/challenges",
+                             json={"subject": "telegram:new", **half})
+    assert (answer.status, answer.code) == (400, "invalid_request")
+
+
 async def test_unlink_ends_the_subjects_sessions(bank):
     subject = subject_of("cus_emma")
     first, second = await bank.login("cus_emma"), await bank.login("cus_emma")
@@ -253,6 +266,13 @@ async def test_unlink_ends_the_subjects_sessions(bank):
     assert (await bank.call("GET", "/cards", token=wang)).status == 200
     answer = await bank.call("POST", "/identity/challenges", json={"subject": subject})
     assert (answer.status, answer.code) == (400, "invalid_request")
+
+
+async def test_unlinking_a_malformed_subject_is_an_invalid_request(bank):
+    answer = await bank.call("DELETE", "/identity/links/no-channel",
+                             template="/identity/links/{subject}")
+    assert (answer.status, answer.code) == (400, "invalid_request")
+    assert "subject" in answer.body["error"]["message"]
 
 
 async def test_unlinking_a_subject_that_is_not_linked_is_fine(bank):

@@ -115,7 +115,7 @@ async def test_merchant_filter_is_a_case_insensitive_substring(bank, customer_id
 
 @pytest.mark.parametrize(("amount", "expected"), [
     ("15.49", ["Netflix", "Netflix"]), ("1299", ["Apple"]), ("1299.0", ["Apple"]),
-    ("129.99", ["Amazon"]), ("15.5", []), ("1.549", None),
+    ("129.99", ["Amazon"]), ("15.5", []), ("0", []), ("1.549", None), ("1e3", None),
 ])
 async def test_amount_filter_is_exact(bank, emma, amount, expected):
     answer = await bank.call("GET", "/cards/card_emma_visa/transactions", token=emma,
@@ -139,7 +139,8 @@ async def test_filters_combine(bank):
 
 
 @pytest.mark.parametrize("params", [{"from": "yesterday"}, {"to": "2024-13-01"},
-                                    {"amount": "abc"}, {"limit": "0"}, {"limit": "many"}])
+                                    {"amount": "abc"}, {"limit": "0"}, {"limit": "many"},
+                                    {"limit": " 5"}, {"merchant": "x" * 65}])
 async def test_bad_filters_are_invalid_requests(bank, emma, params):
     answer = await bank.call("GET", "/cards/card_emma_visa/transactions", token=emma, params=params)
     assert (answer.status, answer.code) == (400, "invalid_request")

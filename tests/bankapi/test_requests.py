@@ -77,6 +77,16 @@ async def test_the_same_key_on_another_card_is_a_conflict(bank, emma):
     assert cards == {"card_emma_visa": "frozen", "card_emma_mc": "active"}
 
 
+@pytest.mark.parametrize("token", [None, "made-up-token"])
+async def test_a_used_key_without_a_valid_session_is_session_expired(bank, emma, token):
+    assert (await bank.call("POST", f"{VISA}/freeze", token=emma, key="freeze-0003")).status == 200
+    for key in ("freeze-0003", "freeze-0004"):  # neither a conflict nor a replay, nor stored
+        answer = await bank.call("POST", f"{VISA}/freeze", token=token, key=key)
+        assert (answer.status, answer.code) == (401, "session_expired")
+    again = await bank.call("POST", f"{VISA}/freeze", token=emma, key="freeze-0004")
+    assert (again.status, again.code) == (409, "already_in_state")
+
+
 @pytest.mark.parametrize("key", [None, "", "short"])
 async def test_a_write_without_a_proper_key_is_refused(bank, emma, key):
     answer = await bank.call("POST", "/rewards/redemptions", token=emma,
@@ -113,6 +123,8 @@ async def test_a_quote_is_a_read_and_needs_no_key(bank, emma):
     (f"{VISA}/credit-limit/requests", {"kind": "permanent", "new_limit": "-9000"}, "new_limit"),
     (f"{VISA}/credit-limit/requests",
      {"kind": "temporary", "new_limit": "9000", "days": 91}, "days"),
+    (f"{VISA}/installments", {"transaction_id": "", "statement": True, "tenor_months": 3},
+     "transaction_id"),
     ("/rewards/redemptions", {}, "option_id"),
     ("/repayment-plans", {"offer_id": 3}, "offer_id"),
 ])
