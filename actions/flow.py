@@ -65,6 +65,13 @@ MAX_AMOUNT = Decimal("9999999999999.99")
 CENT = Decimal("0.01")
 
 
+def months_of(value: Any) -> int | None:
+    """``value`` (an entity, a payload) as a number of months, None when it is none: "12" and
+    12 are, "²", "NaN" and "1e3" are not (``str.isdigit`` takes "²", which ``int`` refuses)."""
+    text = str(value).strip() if value is not None else ""
+    return int(text) if re.fullmatch(r"[0-9]{1,3}", text) else None
+
+
 def amount_of(value: Any) -> Decimal:
     """``value`` (an entity, a button's payload) as an amount the bank contract accepts.
 

@@ -8,7 +8,7 @@ from rasa_sdk.events import EventType
 
 from actions import slots
 from actions.bank import models
-from actions.flow import BankAction, Context, card_on_account, end_flow
+from actions.flow import BankAction, Context, card_on_account, end_flow, months_of
 from actions.formatting import day, number
 
 STATEMENT = "statement"
@@ -44,7 +44,7 @@ class ActionInstallment(BankAction):
             return ctx.wait(me, "item", card_id=card_id)
         item_id = item.transaction_id or STATEMENT
         months = ctx.param(me, slots.MONTHS)
-        tenor = int(months) if months and months.isdigit() else None
+        tenor = months_of(months)
         if tenor not in item.tenors:
             if tenor is not None:
                 ctx.say("utter_tenor_not_offered", months=tenor)

@@ -16,9 +16,10 @@ def _month_start(day: date) -> date:
     return day.replace(day=1)
 
 
-def date_range(key: str | None, today: date) -> tuple[date | None, date | None]:
-    """(first day, last day) of the period, both inclusive; (None, None) when unknown."""
-    if not key:
+def date_range(key: object, today: date) -> tuple[date | None, date | None]:
+    """(first day, last day) of the period, both inclusive; (None, None) when unknown (also
+    for a value no extractor writes, such as a number from a typed ``/intent{...}``)."""
+    if not key or not isinstance(key, str):
         return None, None
     fixed = {
         "today": (today, today),

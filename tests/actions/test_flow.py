@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
 import pytest
 from rasa_sdk import Tracker
 
-from actions.flow import MAX_AMOUNT, UnusableAmount, amount_of, subject_of
+from actions.flow import MAX_AMOUNT, UnusableAmount, amount_of, months_of, subject_of
+from actions.periods import date_range
 from cardcare.conversation import SubjectError
 
 
@@ -64,3 +66,15 @@ def test_amounts_no_bank_takes_are_refused(value):
     (9200, Decimal("9200")), ("9999999999999.99", MAX_AMOUNT)])
 def test_amounts_are_plain_digits_and_cents(value, expected):
     assert amount_of(value) == expected and "E" not in str(amount_of(value))
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    ("12", 12), (12, 12), (" 6 ", 6), ("²", None), ("NaN", None), ("1e3", None), ("-3", None),
+    ("9999", None), (None, None), ("", None)])
+def test_months_are_plain_small_numbers(value, expected):
+    assert months_of(value) == expected
+
+
+@pytest.mark.parametrize("value", [12, 3.5, ["last_month"], {"a": 1}, "last_99999_days"])
+def test_a_period_no_extractor_writes_is_no_period(value):
+    assert date_range(value, date(2026, 12, 4)) == (None, None)
