@@ -58,7 +58,7 @@ class ActionListTransactions(BankAction):
 
     async def perform(self, ctx: Context) -> list[EventType]:
         start, end = date_range(ctx.mentioned(slots.PERIOD), date.today())
-        merchant = ctx.mentioned(slots.MERCHANT)
+        merchant = ctx.mentioned_merchant()
         amount = ctx.mentioned_amount()
         for card in await _cards(ctx):
             found = await ctx.client.transactions(ctx.token, card.card_id, start=start, end=end,

@@ -74,7 +74,7 @@ class ActionDisputeCharge(BankAction):
         start, end = date_range(ctx.mentioned(slots.PERIOD), date.today())
         found = await ctx.client.transactions(
             ctx.token, card_id, start=start or date.today() - timedelta(days=DISPUTE_DAYS),
-            end=end, merchant=ctx.mentioned(slots.MERCHANT), amount=ctx.mentioned_amount(),
+            end=end, merchant=ctx.mentioned_merchant(), amount=ctx.mentioned_amount(),
             limit=50)
         return [t for t in found if not t.disputed and not t.fraud]
 

@@ -63,6 +63,8 @@ class UnusableAmount(ValueError):
 # The bank contract's Amount: up to 13 digits, and cents.
 MAX_AMOUNT = Decimal("9999999999999.99")
 CENT = Decimal("0.01")
+# The contract's longest merchant filter (``merchant`` query's maxLength).
+MAX_MERCHANT_CHARS = 64
 
 
 def months_of(value: Any) -> int | None:
@@ -172,6 +174,13 @@ class Context:
         (before verification or a card choice came in between).
         """
         return self.entity(name) or self.tracker.get_slot(name)
+
+    def mentioned_merchant(self) -> str | None:
+        """The merchant ``mentioned`` for this request, None when none was or when it is longer
+        than any merchant name (the contract's limit): NLU may take a whole long message for
+        one, and the bank would refuse it."""
+        merchant = self.mentioned(slots.MERCHANT)
+        return merchant if merchant and len(str(merchant)) <= MAX_MERCHANT_CHARS else None
 
     def mentioned_amount(self) -> Decimal | None:
         """The amount ``mentioned`` for this request, None when none was.

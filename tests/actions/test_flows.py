@@ -62,6 +62,15 @@ async def test_transactions_follow_merchant_and_period(bank: Bank, chat: Chat) -
     assert "₫" in lines[0]
 
 
+async def test_a_whole_long_message_taken_for_a_merchant_lists_without_a_filter(bank: Bank,
+                                                                                 chat: Chat):
+    await login(bank, chat, "cus_lan")
+    text = "x" * 1000
+    await chat.user(text, "list_transactions", merchant=text).run(
+        ActionListTransactions(chat.client, chat.sessions))
+    assert chat.said() == ["utter_transactions"]  # not the bank's refusal of a 1000-char filter
+
+
 async def test_lost_card_blocks_in_one_turn_then_replaces(bank: Bank, chat: Chat) -> None:
     await login(bank, chat, "cus_emma")
     await chat.user("I lost my card", "lost_card").run(ActionLostCard(chat.client, chat.sessions))
