@@ -171,3 +171,20 @@ def test_odd_amounts_get_a_clear_answer(stack, domain, amount):
         user.taps("4821")
     assert user.heard("utter_amount_unusable"), user.last
     assert user.says("hello") and user.heard("utter_greet")  # and the chat goes on
+
+
+async def test_an_error_path_of_the_action_server_logs_masked_and_cut(stack):
+    """rasa-sdk logs the name of an action it does not know: here, Rasa's own caller (holding
+    the token) sends one with a card number, a code and 100 KB of padding."""
+    name = "action_card_4111111111111111_code_482913_" + "x" * 100_000
+    async with aiohttp.ClientSession() as http, http.post(
+            f"{stack.config.actions_url}/webhook",
+            headers={"Authorization": f"Bearer {stack.config.actions_token}"},
+            json={"next_action": name, "sender_id": "rest:x", "version": "3.6.0",
+                  "tracker": {"sender_id": "rest:x", "slots": {}, "events": [],
+                              "latest_message": {}}, "domain": {}}) as response:
+        assert response.status == 404  # refused, not crashed
+    log = next(stack.config.log_dir.glob("actions-*.log")).read_text(encoding="utf-8")
+    assert "action_card_" in log  # the error was logged ...
+    assert "4111111111111111" not in log and "482913" not in log  # ... masked ...
+    assert max(len(line) for line in log.splitlines()) < 9_000  # ... and cut
