@@ -94,6 +94,7 @@ def amount_of(value: Any) -> Decimal:
     return amount.quantize(Decimal(1) if amount == amount.to_integral() else CENT)
 
 
+_LAST4 = re.compile(r"[0-9]{4}")
 _OTHER_CHANNEL = re.compile(r"[a-z]{1,32}")
 
 
@@ -432,6 +433,8 @@ async def choose_card(ctx: Context, intent: str,
     every = await ctx.client.cards(ctx.token)
     cards = [c for c in every if usable(c)]
     wanted = ctx.entity(slots.CARD_LAST4) or ctx.tracker.get_slot(slots.CARD_LAST4)
+    if wanted is not None and not _LAST4.fullmatch(str(wanted)):
+        wanted = None  # a typed /intent{...} value no extractor writes: never echoed back
     if wanted:
         match = [c for c in cards if c.last4 == wanted]
         if match:

@@ -71,6 +71,16 @@ async def test_a_whole_long_message_taken_for_a_merchant_lists_without_a_filter(
     assert chat.said() == ["utter_transactions"]  # not the bank's refusal of a 1000-char filter
 
 
+@pytest.mark.parametrize("last4", ["4821" * 1000, "<b>", 4821.5, "48 21"])
+async def test_a_card_ending_no_extractor_writes_is_asked_for_not_echoed(bank: Bank, chat: Chat,
+                                                                         last4):
+    await login(bank, chat, "cus_emma")
+    await chat.user("/lost_card", "lost_card", card_last4=last4).run(
+        ActionLostCard(chat.client, chat.sessions))
+    assert chat.said() == ["utter_choose_card"]  # which card, as if none was named
+    assert all(c["status"] == "active" for c in (await bank.state("cus_emma"))["cards"])
+
+
 async def test_lost_card_blocks_in_one_turn_then_replaces(bank: Bank, chat: Chat) -> None:
     await login(bank, chat, "cus_emma")
     await chat.user("I lost my card", "lost_card").run(ActionLostCard(chat.client, chat.sessions))
