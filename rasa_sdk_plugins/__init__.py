@@ -9,6 +9,8 @@ name) whose ``init_hooks`` registers an ``attach_sanic_app_extensions`` hook.  T
   which Rasa sends from the endpoints file (``action_endpoint.headers``; ``make run`` writes
   it with a new token each run).  Without the variable (trying CardCare by hand with
   ``rasa run actions``) only loopback callers are served, and the log says so;
+* a call whose body is not the shape Rasa sends (a JSON object naming ``next_action``, with a
+  ``tracker`` object) gets 400, where rasa-sdk would fail with 500;
 * every log line is masked and cut (``cardcare.logs.mask_records``).
 """
 
@@ -41,6 +43,21 @@ def _loopback(address: str) -> bool:
         return False
 
 
+def malformed(request: Request) -> HTTPResponse | None:
+    """400 for an action call rasa-sdk could not read; None for anything else."""
+    if request.method != "POST" or request.path != "/webhook":
+        return None
+    try:
+        call = request.json
+    except Exception:  # Sanic's own error for a body that is not JSON
+        call = None
+    if isinstance(call, dict) and isinstance(call.get("next_action"), str) \
+            and isinstance(call.get("tracker"), dict):
+        return None
+    return json({"error": "an action call is a JSON object with next_action and tracker"},
+                status=400)
+
+
 class ActionServerGuard:
     """The hook implementation: a credential check before every action call."""
 
@@ -53,14 +70,14 @@ class ActionServerGuard:
             return None
         if self.expected is None:
             if _loopback(request.ip):
-                return None
+                return malformed(request)
             return json({"error": "the action server serves loopback only without "
                                   f"{TOKEN_ENV}"}, status=403)
         given = request.headers.get("Authorization", "").encode()
-        if hmac.compare_digest(given, self.expected):
-            return None
-        return json({"error": "missing or wrong credential"}, status=401,
-                    headers={"WWW-Authenticate": "Bearer"})
+        if not hmac.compare_digest(given, self.expected):
+            return json({"error": "missing or wrong credential"}, status=401,
+                        headers={"WWW-Authenticate": "Bearer"})
+        return malformed(request)
 
     @hookimpl
     def attach_sanic_app_extensions(self, app: Sanic) -> None:

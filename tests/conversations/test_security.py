@@ -188,3 +188,14 @@ async def test_an_error_path_of_the_action_server_logs_masked_and_cut(stack):
     assert "action_card_" in log  # the error was logged ...
     assert "4111111111111111" not in log and "482913" not in log  # ... masked ...
     assert max(len(line) for line in log.splitlines()) < 9_000  # ... and cut
+
+
+@pytest.mark.parametrize("body", [b"", b"not json", b"[]", b'"a string"', b"null",
+                                  b'{"next_action": 42, "tracker": {}}',
+                                  b'{"next_action": "action_check_balance", "tracker": []}'])
+async def test_a_malformed_action_call_gets_400_not_500(stack, body):
+    async with aiohttp.ClientSession() as http, http.post(
+            f"{stack.config.actions_url}/webhook", data=body,
+            headers={"Authorization": f"Bearer {stack.config.actions_token}",
+                     "Content-Type": "application/json"}) as response:
+        assert response.status == 400
