@@ -93,6 +93,12 @@ def history(subject: str) -> str:
     return f"{PREFIX}history:{subject}"
 
 
+def secret_answer(subject: str) -> str:
+    """Set while the bot waits for a verification answer: the user's next message is kept
+    masked whole in the history."""
+    return f"{PREFIX}secret-answer:{subject}"
+
+
 # Deliveries that failed for good (a Redis stream of ids and reasons, never texts).
 FAILED_DELIVERIES = f"{PREFIX}failed-deliveries"
 

@@ -80,24 +80,27 @@ class Button:
 
 @dataclass(frozen=True)
 class BotMessage:
-    """One message of the bot's answer, in ``language``."""
+    """One message of the bot's answer, in ``language``; ``asks_secret`` when the user's reply
+    will be a verification answer (kept masked whole wherever the gateway keeps it)."""
 
     text: str
     buttons: tuple[Button, ...] = ()
     image: str | None = None
     language: str | None = None
+    asks_secret: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict."""
         return {"text": self.text, "buttons": [asdict(b) for b in self.buttons],
-                "image": self.image, "language": self.language}
+                "image": self.image, "language": self.language, "asks_secret": self.asks_secret}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> BotMessage:
         """The inverse of ``to_dict``."""
         return cls(text=data.get("text") or "",
                    buttons=tuple(Button(**b) for b in data.get("buttons") or ()),
-                   image=data.get("image"), language=data.get("language"))
+                   image=data.get("image"), language=data.get("language"),
+                   asks_secret=data.get("asks_secret") is True)
 
 
 def merged(messages: list[BotMessage]) -> list[BotMessage]:
@@ -113,7 +116,8 @@ def merged(messages: list[BotMessage]) -> list[BotMessage]:
                 and last.language == message.language):
             text = f"{last.text}\n\n{message.text}" if last.text and message.text else \
                 last.text or message.text
-            out[-1] = BotMessage(text, message.buttons, None, message.language)
+            out[-1] = BotMessage(text, message.buttons, None, message.language,
+                                 last.asks_secret or message.asks_secret)
         else:
             out.append(message)
     return out

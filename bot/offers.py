@@ -75,7 +75,8 @@ class Offers:
                               tuple(Choice(t, p) for t, p in reply.buttons), tokens)
             buttons = tuple(Button(title, token)
                             for (title, _), token in zip(reply.buttons, tokens, strict=True))
-            messages.append(BotMessage(reply.text, buttons, reply.image, reply.language))
+            messages.append(BotMessage(reply.text, buttons, reply.image, reply.language,
+                                       reply.asks_secret))
         if minted:
             # Queued on the pipeline (redis-py's script call is a coroutine even there).
             await self._add_tokens(keys=[keys.tokens(subject)],

@@ -20,7 +20,7 @@ from typing import Any
 import aiohttp
 import structlog
 
-from cardcare.conversation import LANGUAGE_HINT_KEY
+from cardcare.conversation import ASKS_SECRET_KEY, LANGUAGE_HINT_KEY
 
 log = structlog.get_logger(__name__)
 
@@ -44,12 +44,14 @@ class RasaRejected(RasaError):
 
 @dataclass(frozen=True)
 class RasaReply:
-    """One of Rasa's messages: text, its buttons (title and payload), the language."""
+    """One of Rasa's messages: text, its buttons (title and payload), the language, and
+    whether it asks for a verification answer (``cardcare.nlg``)."""
 
     text: str
     buttons: tuple[tuple[str, str], ...]
     image: str | None
     language: str | None
+    asks_secret: bool = False
 
 
 class RasaClient:
@@ -107,4 +109,5 @@ def _reply(message: dict[str, Any]) -> RasaReply:
                     for b in message.get("buttons") or () if isinstance(b, dict))
     return RasaReply(text=str(message.get("text") or ""), buttons=buttons,
                      image=message.get("image") if isinstance(message.get("image"), str) else None,
-                     language=message.get("language"))
+                     language=message.get("language"),
+                     asks_secret=message.get(ASKS_SECRET_KEY) is True)

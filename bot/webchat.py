@@ -28,7 +28,7 @@ from bot import keys
 from bot.events import Events
 from bot.locale import language_of, language_of_accept
 from bot.messages import BotMessage, Inbound, Kind
-from cardcare.conversation import LANGUAGES
+from cardcare.conversation import LANGUAGES, MASK
 from cardcare.masking import mask_text
 
 log = structlog.get_logger(__name__)
@@ -39,6 +39,8 @@ COOKIE = "cardcare_web"
 COOKIE_MAX_AGE_S = 30 * 24 * 3600
 HISTORY_KEEP = 100
 HISTORY_TTL_S = 7 * 24 * 3600
+# How long the bot waits for a verification answer (the bank's code lives 5 minutes).
+SECRET_ANSWER_TTL_S = 15 * 60
 # A browser message is one line of text; nothing legitimate comes near this.
 MAX_FRAME_BYTES = 16 * 1024
 SECURITY_HEADERS = {
@@ -130,7 +132,8 @@ class WebChannel:
         picked = None
         if kind == "message" and isinstance(frame.get("text"), str) and frame["text"].strip():
             inbound_kind, value = Kind.TEXT, frame["text"]
-            await self._remember(user_id, {"from": "user", "text": value})
+            secret = await self.client.get(keys.secret_answer(f"{NAME}:{user_id}"))
+            await self._remember(user_id, {"from": "user", "text": MASK if secret else value})
         elif kind == "choice" and isinstance(frame.get("token"), str):
             inbound_kind, value = Kind.CHOICE, frame["token"]
         elif kind == "language" and frame.get("language") in LANGUAGES:
@@ -147,6 +150,11 @@ class WebChannel:
 
     async def deliver(self, inbound: Inbound, messages: list[BotMessage]) -> None:
         """Shows the answer in every tab of the user, and keeps it for a reload."""
+        secret_key = keys.secret_answer(f"{NAME}:{inbound.user_id}")
+        if any(m.asks_secret for m in messages):
+            await self.client.set(secret_key, "1", ex=SECRET_ANSWER_TTL_S)
+        else:
+            await self.client.delete(secret_key)
         for message in messages:
             shown = {"from": "bot", "text": message.text,
                      "buttons": [{"title": b.title, "token": b.token} for b in message.buttons]}

@@ -32,6 +32,10 @@ VERIFICATION_SLOTS: Final = frozenset({IDENTITY_DETAILS_SLOT, OTP_CODE_SLOT})
 MAX_MESSAGE_CHARS: Final = 2000
 MESSAGE_TOO_LONG_INTENT: Final = "message_too_long"
 
+# Set (true) on a bot message that asks for a verification answer, so that whatever keeps the
+# user's next message outside Rasa (the web chat's history) keeps it masked whole.
+ASKS_SECRET_KEY: Final = "asks_secret"
+
 # What stands in for a secret wherever one would have been stored or shown.
 MASK_CHAR: Final = "•"
 MASK: Final = MASK_CHAR * 6

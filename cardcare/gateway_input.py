@@ -40,6 +40,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from cardcare.conversation import (
+    ASKS_SECRET_KEY,
     CHANNELS,
     MAX_MESSAGE_CHARS,
     MESSAGE_TOO_LONG_INTENT,
@@ -68,12 +69,16 @@ class TaggedCollector(CollectingOutputChannel):
         return "gateway"
 
     async def send_response(self, recipient_id: str, message: dict[str, Any]) -> None:
-        """Collects ``message``, keeping the language tag ``cardcare.nlg`` added."""
+        """Collects ``message``, keeping the tags ``cardcare.nlg`` added (Rasa's collector
+        keeps only the keys it knows)."""
         language = message.pop("language", None)
+        asks_secret = bool(message.pop(ASKS_SECRET_KEY, False))
         before = len(self.messages)
         await super().send_response(recipient_id, message)
         for collected in self.messages[before:]:
             collected["language"] = language
+            if asks_secret:
+                collected[ASKS_SECRET_KEY] = True
 
     async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
         """One message per response: the channel adapters split only where they must."""

@@ -3,8 +3,9 @@
 Responses are chosen by the ``language`` slot; the gateway also writes texts of its own
 (an unsupported photo, a flood, an outage) and must write them in the conversation's language,
 which only Rasa knows.  Tagging each generated message costs nothing and saves the gateway a
-tracker fetch.  Configured in the endpoints file as
-``nlg: type: cardcare.nlg.LanguageTaggingGenerator``.
+tracker fetch.  A message asking for a verification answer (the phone or birth date, the code)
+is also tagged ``asks_secret``: the gateway then keeps the user's reply masked whole.
+Configured in the endpoints file as ``nlg: type: cardcare.nlg.LanguageTaggingGenerator``.
 """
 
 from __future__ import annotations
@@ -16,9 +17,19 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
 
-from cardcare.conversation import DEFAULT_LANGUAGE
+from cardcare.conversation import ASKS_SECRET_KEY, DEFAULT_LANGUAGE, VERIFICATION_SLOTS
 
 LANGUAGE_SLOT = "language"
+_ASKS = frozenset(f"utter_ask_{slot}" for slot in VERIFICATION_SLOTS)
+
+
+def asks_secret(utter_action: str) -> bool:
+    """Whether the user's next message answers a verification question.
+
+    The form's own questions: it asks again after a wrong answer too, so these names are
+    enough, and nothing else said while the form is active (the "verified" answer) is tagged.
+    """
+    return utter_action in _ASKS
 
 
 class LanguageTaggingGenerator(TemplatedNaturalLanguageGenerator):
@@ -34,5 +45,7 @@ class LanguageTaggingGenerator(TemplatedNaturalLanguageGenerator):
         message = await super().generate(utter_action, tracker, output_channel, **kwargs)
         if message is not None:
             message["language"] = tracker.get_slot(LANGUAGE_SLOT) or DEFAULT_LANGUAGE
+            if asks_secret(utter_action):
+                message[ASKS_SECRET_KEY] = True
         return message
 

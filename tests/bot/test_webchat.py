@@ -9,6 +9,7 @@ import aiohttp
 import pytest
 
 from bot.webchat import COOKIE
+from cardcare.conversation import MASK
 from tests.gateway import Browser
 
 
@@ -67,6 +68,17 @@ async def test_history_survives_a_reload(browser):
     history = await browser.open()
     assert [m["from"] for m in history["messages"]] == ["user", "bot"]
     assert "4111 1111 1111 1111" not in json.dumps(history)  # kept masked
+
+
+async def test_the_answer_to_a_verification_question_is_kept_masked_whole(browser):
+    await browser.open()
+    for text in ("secret", "482913", "and 4821 too"):
+        await browser.send(type="message", text=text)
+        await browser.receive()
+    await browser.ws.close()
+    history = await browser.open()
+    said = [m["text"] for m in history["messages"] if m["from"] == "user"]
+    assert said == ["secret", MASK, "and 4821 too"]  # only the answer; the question is over
 
 
 async def test_a_socket_without_the_cookie_or_from_another_origin_is_refused(start_gateway,

@@ -19,6 +19,7 @@ import pytest
 import redis.asyncio as aioredis
 
 from bot.settings import TelegramSettings, WeChatSettings
+from cardcare.conversation import MASK
 from tests.conftest import TEST_REDIS_URL
 from tests.fakes.telegram import FakeTelegram, callback_update, text_update
 from tests.fakes.wechat import FakeWeChatAPI, WeChatPlatform
@@ -170,10 +171,17 @@ async def test_web_chat_repayment_plan_with_typed_answers_in_vietnamese(stack, s
         await say("minh bi mat viec, thang nay khong tra no the duoc")
         subject = await tab.subject(client)
         await say("so dt cua minh 0903111222")
-        offers = await say(code_for(stack, subject))
+        code = code_for(stack, subject)
+        offers = await say(code)
         assert "12 tháng" in offers, offers
         assert "12" in await say("12")  # typed: the 12-month offer, not "did you mean"
         await say("dong y")
+        # The page's history, kept for a reload, holds the verification answers masked whole.
+        await tab.ws.close()
+        history = await tab.open(language="vi")
+        said = [m["text"] for m in history["messages"] if m["from"] == "user"]
+        assert code not in json.dumps(history) and "0903111222" not in json.dumps(history)
+        assert said[1:3] == [MASK, MASK] and said[3] == "12", said
     finally:
         await tab.close()
     [plan] = customer(stack, "cus_khoa")["repayment_plans"]

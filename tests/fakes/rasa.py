@@ -7,6 +7,7 @@ shape), records every turn with its start and end, and answers predictably:
 * ``slow <seconds> ...``: answers after that long;
 * ``buttons``: a question with three choices (payloads ``/pick{"n":"1"}`` ...);
 * ``yesno``: a yes/no question (``/affirm`` and ``/deny``);
+* ``secret``: asks for a verification code (tagged ``asks_secret``, as ``cardcare.nlg`` does);
 * ``fail``: answers 500, as Rasa does when a turn failed;
 * ``silent``: answers nothing (Rasa's empty list);
 * ``long <lines>``: that many lines of 100 characters;
@@ -102,6 +103,9 @@ class FakeRasa:
                                        "text": "Which plan?", "buttons": [
                 {"title": f"{n} months", "payload": f'/pick{{"n":"{n}"}}'}
                 for n in (3, 6, 12)]}])
+        if turn.text == "secret":
+            return web.json_response([{"recipient_id": turn.sender, "language": language,
+                                       "text": "Your code?", "asks_secret": True}])
         if turn.text == "yesno":
             return web.json_response([{"recipient_id": turn.sender, "language": language,
                                        "text": "Block it?", "buttons": [
