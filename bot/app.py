@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hmac
 import secrets
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -32,6 +31,7 @@ from bot.telegram import TelegramChannel
 from bot.webchat import STATIC, WebChannel
 from bot.wechat import WeChatChannel
 from bot.wechat_api import WeChatAPI
+from cardcare.bearer import bearer_matches
 
 
 @dataclass
@@ -146,8 +146,7 @@ async def _health(_: web.Request) -> web.Response:
 async def _metrics(request: web.Request) -> web.Response:
     """Prometheus metrics for a scraper holding the token: they say how busy the bank's chat
     is.  (Not "loopback only": behind a reverse proxy on the same host, everyone is loopback.)"""
-    expected = request.app[GATEWAY].settings.metrics_token or ""
-    scheme, _, given = request.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not hmac.compare_digest(given.encode(), expected.encode()):
+    if not bearer_matches(request.headers.get("Authorization"),
+                          request.app[GATEWAY].settings.metrics_token):
         raise web.HTTPUnauthorized()
     return web.Response(body=generate_latest(), headers={"Content-Type": CONTENT_TYPE_LATEST})

@@ -69,7 +69,7 @@ class Settings:
     # types a few a minute, a script hundreds.
     rate_per_minute: int = 30
     # The longest text passed on to Rasa.  NLU cost grows with the square of the length;
-    # a real question, even a long story, fits well under this.  No higher than Rasa's own cap.
+    # a real question, even a long story, fits well under this.  Rasa caps at the same length.
     max_text_chars: int = MAX_MESSAGE_CHARS
     # Largest request body accepted (a Telegram update or WeChat XML is a few KB).
     max_body_bytes: int = 64 * 1024

@@ -28,7 +28,6 @@ Both channels hand Rasa a text longer than ``MAX_MESSAGE_CHARS`` as the intent
 
 from __future__ import annotations
 
-import hmac
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -39,6 +38,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from cardcare.bearer import bearer_matches
 from cardcare.conversation import (
     ASKS_SECRET_KEY,
     CHANNELS,
@@ -103,11 +103,6 @@ class GatewayInput(InputChannel):
         """Reads ``token`` from credentials.yml (which reads it from the environment)."""
         return cls(str((credentials or {}).get("token") or ""))
 
-    def _authorised(self, request: Request) -> bool:
-        scheme, _, given = (request.headers.get("Authorization") or "").partition(" ")
-        return scheme.lower() == "bearer" and hmac.compare_digest(
-            given.encode(), self.token.encode())
-
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         """The webhook; the health route answers without the token (it tells nothing)."""
         hook = Blueprint("gateway_webhook", __name__)
@@ -118,7 +113,7 @@ class GatewayInput(InputChannel):
 
         @hook.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
-            if not self._authorised(request):
+            if not bearer_matches(request.headers.get("Authorization"), self.token):
                 return response.json({"error": "unauthorised"}, status=401)
             body = request.json if isinstance(request.json, dict) else None
             problem = _problem(body)
@@ -143,12 +138,20 @@ class GatewayInput(InputChannel):
         return hook
 
 
-def _problem(body: dict[str, Any] | None) -> str | None:
-    """What is wrong with a webhook body, or None."""
-    if body is None:
+def _message_problem(body: Any) -> str | None:
+    """What is wrong with the part both channels share: a JSON object with a text."""
+    if not isinstance(body, dict):
         return "the body must be a JSON object"
     if not isinstance(body.get("message"), str) or not body["message"].strip():
         return "message must be a non-empty string"
+    return None
+
+
+def _problem(body: dict[str, Any] | None) -> str | None:
+    """What is wrong with a webhook body, or None."""
+    if problem := _message_problem(body):
+        return problem
+    assert body is not None
     channel, sender = body.get("input_channel"), body.get("sender")
     if channel not in GATEWAY_CHANNELS or not isinstance(sender, str):
         return f"input_channel must be one of {', '.join(GATEWAY_CHANNELS)}, with a sender"
@@ -162,10 +165,8 @@ def _problem(body: dict[str, Any] | None) -> str | None:
 
 def _rest_problem(body: Any) -> str | None:
     """What is wrong with a REST channel body, or None."""
-    if not isinstance(body, dict):
-        return "the body must be a JSON object"
-    if not isinstance(body.get("message"), str) or not body["message"].strip():
-        return "message must be a non-empty string"
+    if problem := _message_problem(body):
+        return problem
     sender = body.get("sender")
     if not isinstance(sender, str) or not is_user_id(sender.removeprefix(REST_PREFIX)):
         return "sender must be 1-128 characters of A-Z a-z 0-9 _ . @ -"

@@ -16,7 +16,6 @@ name) whose ``init_hooks`` registers an ``attach_sanic_app_extensions`` hook.  T
 
 from __future__ import annotations
 
-import hmac
 import ipaddress
 import logging
 import os
@@ -26,6 +25,7 @@ from sanic import Sanic
 from sanic.request import Request
 from sanic.response import HTTPResponse, json
 
+from cardcare.bearer import bearer_matches
 from cardcare.logs import mask_records
 
 TOKEN_ENV = "CARDCARE_ACTIONS_TOKEN"
@@ -62,19 +62,18 @@ class ActionServerGuard:
     """The hook implementation: a credential check before every action call."""
 
     def __init__(self, token: str) -> None:
-        self.expected = f"Bearer {token}".encode() if token else None
+        self.token = token or None
 
     def refusal(self, request: Request) -> HTTPResponse | None:
         """``None`` when ``request`` may go on, else the answer it gets."""
         if request.path in OPEN_PATHS:
             return None
-        if self.expected is None:
+        if self.token is None:
             if _loopback(request.ip):
                 return malformed(request)
             return json({"error": "the action server serves loopback only without "
                                   f"{TOKEN_ENV}"}, status=403)
-        given = request.headers.get("Authorization", "").encode()
-        if not hmac.compare_digest(given, self.expected):
+        if not bearer_matches(request.headers.get("Authorization"), self.token):
             return json({"error": "missing or wrong credential"}, status=401,
                         headers={"WWW-Authenticate": "Bearer"})
         return malformed(request)
@@ -83,7 +82,7 @@ class ActionServerGuard:
     def attach_sanic_app_extensions(self, app: Sanic) -> None:
         """Installs the check and the log masking on rasa-sdk's app."""
         mask_records()
-        if self.expected is None:
+        if self.token is None:
             log.warning("%s is not set: the action server answers loopback callers only, "
                         "without a credential; set it wherever Rasa runs on another host",
                         TOKEN_ENV)
