@@ -199,4 +199,3 @@ async def test_a_malformed_action_call_gets_400_not_500(stack, body):
             headers={"Authorization": f"Bearer {stack.config.actions_token}",
                      "Content-Type": "application/json"}) as response:
         assert response.status == 400
-
