@@ -8,6 +8,7 @@ from actions import slots
 from actions.bank import BankRefused
 from actions.flow import BankAction, Context, card_on_account, choose_card, end_flow, is_open
 from actions.formatting import day
+from cardcare.escalation import Reason
 
 
 class ActionLostCard(BankAction):
@@ -44,6 +45,7 @@ class ActionLostCard(BankAction):
             if error.code != "already_in_state":
                 raise
         ctx.say("utter_card_blocked", last4=last4)
+        ctx.did(f"Card ending {last4} blocked as lost or stolen")
         return [SlotSet(slots.CARD_LAST4, None)] + await self._offer_replacement(ctx, card_id)
 
     async def _offer_replacement(self, ctx: Context, card_id: str) -> list[EventType]:
@@ -70,6 +72,8 @@ class ActionLostCard(BankAction):
                 raise
             ctx.say("utter_replacement_already_ordered")
         else:
+            ctx.did(f"Replacement card ordered ({order.order_reference}), new card ending "
+                    f"{order.new_card.last4}, delivery by {order.estimated_delivery}")
             ctx.say("utter_replacement_ordered", reference=order.order_reference,
                     new_last4=order.new_card.last4, address=order.address.masked,
                     delivery=day(order.estimated_delivery, ctx.language, order.new_card.currency))
@@ -99,7 +103,8 @@ class ActionLostCard(BankAction):
             return end_flow() + await ActionReportFraud(self.client, self.sessions).start(
                 ctx, card_id)
         ctx.say("utter_lost_card_done")
-        return end_flow()
+        # Asking for a person next is about this card: urgent, with the cards team.
+        return [*end_flow(), SlotSet(slots.HANDOFF_REASON, Reason.LOST_CARD.value)]
 
     async def resume(self, ctx: Context) -> list[EventType]:
         card_id = ctx.tracker.get_slot(slots.CARD_ID)

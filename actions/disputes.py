@@ -112,6 +112,8 @@ class ActionDisputeCharge(BankAction):
         reason = ctx.tracker.get_slot(slots.DISPUTE_REASON)
         dispute = await ctx.client.create_dispute(ctx.token, card_id, tx_id, reason,
                                                   key=ctx.key("dispute", tx_id, reason))
+        ctx.did(f"Dispute {dispute.reference} opened: {dispute.merchant}, "
+                f"{dispute.amount} {dispute.currency}, reason {reason}")
         ctx.say("utter_dispute_opened", reference=dispute.reference, merchant=dispute.merchant,
                 amount=ctx.money(dispute.amount, dispute.currency))
         return end_flow()

@@ -48,6 +48,7 @@ from cardcare.conversation import (
     parse_subject,
     subject,
 )
+from cardcare.escalation import MAX_FACTS, Reason
 
 log = structlog.get_logger(__name__)
 
@@ -212,6 +213,17 @@ class Context:
             value = self.tracker.get_slot(name)
         return value
 
+    def did(self, fact: str) -> None:
+        """Records what the bot did for the agent's summary, should a person take over
+        ("card ending 4821 blocked"): in English, the desk's language, without secrets."""
+        done = next((e["value"] for e in self.events
+                     if e.get("event") == "slot" and e.get("name") == slots.BOT_DID), None)
+        if done is None:
+            done = list(self.tracker.get_slot(slots.BOT_DID) or [])
+        self.events = [e for e in self.events if not (
+            e.get("event") == "slot" and e.get("name") == slots.BOT_DID)]
+        self.events.append(SlotSet(slots.BOT_DID, [*done, fact][-MAX_FACTS:]))
+
     def wait(self, action: str, step: str, **params: Any) -> list[EventType]:
         """Events that remember the flow waits at ``step`` with ``params`` collected so far."""
         return [SlotSet(slots.AWAITING, action), SlotSet(slots.AWAITING_STEP, step),
@@ -234,10 +246,13 @@ def end_flow() -> list[EventType]:
 
 
 def offer_human(ctx: Context, response: str, **kwargs: Any) -> list[EventType]:
-    """Apologises with ``response`` and offers a human; ends whatever flow was running."""
+    """Apologises with ``response`` and offers a human; ends whatever flow was running.
+
+    The offer remembers why: a "yes" hands over as a bank failure (``actions.handoff``).
+    """
     ctx.say(response, **kwargs)
     ctx.say("utter_offer_human_after_error")
-    return end_flow()
+    return [*end_flow(), SlotSet(slots.HANDOFF_REASON, Reason.BANK_DOWN.value)]
 
 
 class Collaborators:

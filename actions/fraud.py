@@ -5,11 +5,13 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import EventType
 
 from actions import slots
 from actions.account import transaction_line
 from actions.flow import BankAction, Context, card_on_account, choose_card, end_flow
+from actions.handoff import escalate
+from cardcare.escalation import Reason
 
 # Transactions offered for marking: the recent ones a thief would have made.
 RECENT_DAYS = 45
@@ -78,7 +80,10 @@ class ActionReportFraud(BankAction):
                                              key=ctx.key("fraud", card_id, *chosen))
         ctx.say("utter_fraud_case_opened", reference=case.case_reference, last4=case.card.last4,
                 count=len(case.marked_transactions))
-        return [*end_flow(), SlotSet(slots.FRAUD_FOLLOW_UP, True)]
+        ctx.did(f"Card ending {case.card.last4} blocked; fraud case {case.case_reference} "
+                f"opened, {len(case.marked_transactions)} transaction(s) marked")
+        # The card is blocked and the case open: now a fraud specialist, with priority.
+        return escalate(ctx.dispatcher, ctx.tracker, Reason.REPORT_FRAUD, ctx.events) + end_flow()
 
     async def resume(self, ctx: Context) -> list[EventType]:
         if ctx.step == "confirm":

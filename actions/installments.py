@@ -100,6 +100,8 @@ class ActionInstallment(BankAction):
         plan = await ctx.client.create_installment(
             ctx.token, card_id, None if item_id == STATEMENT else item_id, tenor,
             key=ctx.key("installment", card_id, item_id, tenor))
+        ctx.did(f"Installment plan {plan.reference}: {plan.tenor_months} months of "
+                f"{plan.monthly_amount} {plan.currency}")
         ctx.say("utter_installment_created", reference=plan.reference, months=plan.tenor_months,
                 monthly=ctx.money(plan.monthly_amount, plan.currency))
         return end_flow()

@@ -42,7 +42,10 @@ class ActionRepaymentPlan(BankAction):
             {"title": ctx.text("utter_label_repayment_offer")
              .format(months=o.months, monthly=ctx.money(o.monthly_amount, offers.currency),
                      apr=number(o.apr, ctx.language)),
-             "payload": f'/repayment_plan{{"offer_id":"{o.offer_id}"}}'} for o in offers.offers])
+             "payload": f'/repayment_plan{{"offer_id":"{o.offer_id}"}}'} for o in offers.offers]
+            # None fits: a person of the collections team negotiates (actions/handoff.py).
+            + [{"title": ctx.text("utter_label_negotiate_with_person"),
+                "payload": "/human_agent"}])
         return ctx.wait(self.name(), "offer", card_id=card.card_id)
 
     def _confirm(self, ctx: Context, card: models.Card, offers: models.RepaymentOffers,
@@ -57,6 +60,8 @@ class ActionRepaymentPlan(BankAction):
         offer_id = ctx.tracker.get_slot(slots.OFFER_ID)
         plan = await ctx.client.accept_repayment(ctx.token, offer_id,
                                                  key=ctx.key("repay", offer_id))
+        ctx.did(f"Repayment plan {plan.reference} accepted: {plan.months} months of "
+                f"{plan.monthly_amount} {plan.currency}")
         ctx.say("utter_repayment_plan_accepted", reference=plan.reference, months=plan.months,
                 monthly=ctx.money(plan.monthly_amount, plan.currency),
                 first_due=day(plan.first_due_date, ctx.language, plan.currency))

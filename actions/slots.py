@@ -31,15 +31,19 @@ OPTION_ID = "option_id"
 LIMIT_KIND = "limit_kind"
 AUTOPAY_MODE = "autopay_mode"
 FRAUD_TRANSACTIONS = "fraud_transactions"
-# Set by report_fraud; the handoff router reads it to give the chat priority with a human.
-FRAUD_FOLLOW_UP = "fraud_follow_up"
+# Handing over to a person (actions/handoff.py): why, if an earlier turn offered it (a bank
+# failure, a lost card); what the user said when complaining; what the bot did in this session
+# ("card ending 4821 blocked"), for the agent's summary.
+HANDOFF_REASON = "handoff_reason"
+COMPLAINT_DETAILS = "complaint_details"
+BOT_DID = "bot_did"
 
 # What a verification in progress holds; cleared when it ends, however it ends.
 VERIFYING = (PENDING_ACTION, CHALLENGE_ID, IDENTITY_DETAILS, OTP_CODE)
 # What a flow collects; cleared when it ends or is cancelled.
 FLOW = (AWAITING, AWAITING_STEP, CARD_ID, TRANSACTION_ID, DISPUTE_REASON, ADDRESS_ID, OFFER_ID,
         OPTION_ID, LIMIT_KIND, AUTOPAY_MODE, FRAUD_TRANSACTIONS, CARD_LAST4, AMOUNT, MONTHS,
-        MERCHANT, PERIOD)
+        MERCHANT, PERIOD, HANDOFF_REASON, COMPLAINT_DETAILS)
 # Cleared when the verified session expires: nothing about the account outlives the
 # 15 minutes for which the cardholder proved who they are.
-SENSITIVE = (*FLOW, *VERIFYING)
+SENSITIVE = (*FLOW, *VERIFYING, BOT_DID)

@@ -11,8 +11,9 @@ little, a card number kept costs a lot.
 from __future__ import annotations
 
 import re
+from typing import Any
 
-from cardcare.conversation import MASK_CHAR
+from cardcare.conversation import MASK, MASK_CHAR, VERIFICATION_SLOTS, VERIFY_FORM
 
 # 13 to 19 digits, optionally grouped by spaces, dashes or dots: the shape of a card number.
 _PAN = re.compile(r"(?<![\d.])\d(?:[ .-]?\d){12,18}(?![\d]|\.\d)")
@@ -86,3 +87,32 @@ def mask_text(text: str) -> str:
     text = _NAMED_SECRET.sub(lambda m: m.group(1) + m.group(2) + mask_digits(m.group(3)), text)
     text = _BIRTH_DATE.sub(lambda m: m.group(1) + m.group(2) + mask_digits(m.group(3)), text)
     return _PHONE.sub(_mask_phone, text)
+
+
+def _mask_message(event: dict[str, Any], mask: Any) -> None:
+    event["text"] = mask(event["text"]) if event.get("text") else event.get("text")
+    parse = event.get("parse_data") or {}
+    if parse.get("text"):
+        parse["text"] = mask(parse["text"])
+    for entity in parse.get("entities") or []:
+        for key in ("value", "text"):
+            if isinstance(entity.get(key), str):
+                entity[key] = mask(entity[key])
+
+
+def mask_events(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Masks serialised tracker events in place and returns them."""
+    requested: str | None = None
+    loop: str | None = None
+    for event in events:
+        kind = event.get("event")
+        if kind == "slot" and event.get("name") == "requested_slot":
+            requested = event.get("value")
+        elif kind == "slot" and event.get("name") in VERIFICATION_SLOTS and event.get("value"):
+            event["value"] = MASK
+        elif kind == "active_loop":
+            loop = event.get("name")
+        elif kind == "user":
+            answering = loop == VERIFY_FORM and requested in VERIFICATION_SLOTS
+            _mask_message(event, (lambda t: mask_digits(mask_text(t))) if answering else mask_text)
+    return events

@@ -24,38 +24,8 @@ from typing import Any
 from rasa.core.tracker_store import InMemoryTrackerStore, RedisTrackerStore
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from cardcare.conversation import MASK, VERIFICATION_SLOTS, VERIFY_FORM
 from cardcare.logs import mask_records
-from cardcare.masking import mask_digits, mask_text
-
-
-def _mask_message(event: dict[str, Any], mask: Any) -> None:
-    event["text"] = mask(event["text"]) if event.get("text") else event.get("text")
-    parse = event.get("parse_data") or {}
-    if parse.get("text"):
-        parse["text"] = mask(parse["text"])
-    for entity in parse.get("entities") or []:
-        for key in ("value", "text"):
-            if isinstance(entity.get(key), str):
-                entity[key] = mask(entity[key])
-
-
-def mask_events(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Masks serialised tracker events in place and returns them."""
-    requested: str | None = None
-    loop: str | None = None
-    for event in events:
-        kind = event.get("event")
-        if kind == "slot" and event.get("name") == "requested_slot":
-            requested = event.get("value")
-        elif kind == "slot" and event.get("name") in VERIFICATION_SLOTS and event.get("value"):
-            event["value"] = MASK
-        elif kind == "active_loop":
-            loop = event.get("name")
-        elif kind == "user":
-            answering = loop == VERIFY_FORM and requested in VERIFICATION_SLOTS
-            _mask_message(event, (lambda t: mask_digits(mask_text(t))) if answering else mask_text)
-    return events
+from cardcare.masking import mask_events
 
 
 def serialise_masked(tracker: DialogueStateTracker) -> str:

@@ -11,12 +11,14 @@ from actions.autopay import ActionAutopay
 from actions.cards import ActionCardActivation, ActionChangePin, ActionLostCard
 from actions.disputes import ActionDisputeCharge
 from actions.fraud import ActionReportFraud
+from actions.handoff import ActionHandoff
 from actions.installments import ActionInstallment
 from actions.limits import ActionCreditLimit
 from actions.repayment import ActionRepaymentPlan
 from actions.rewards import ActionRewardsPoints
 from actions.router import ActionAffirm, ActionDeny, ActionResumeFlow
 from cardcare.dev.driver import Chat
+from cardcare.escalation import Escalation, Priority, Reason, Skill
 from tests.sandbox import CUSTOMERS, Bank
 
 LANGUAGE = {"cus_emma": "en", "cus_wang": "zh-Hans", "cus_chen": "zh-Hant", "cus_wong": "zh-Hant",
@@ -103,6 +105,15 @@ async def test_lost_card_blocks_in_one_turn_then_replaces(bank: Bank, chat: Chat
     await chat.user("no", "deny").run(ActionDeny(chat.client, chat.sessions))
     assert chat.said() == ["utter_lost_card_done"]
     assert chat.slots["awaiting"] is None and chat.slots["card_id"] is None
+    # Asking for a person now is about the lost card: urgent, with what the bot did.
+    await chat.user("can I talk to someone", "human_agent").run(ActionHandoff())
+    escalation = Escalation.from_dict(chat.last("utter_handoff_requested")["custom"]["handoff"])
+    assert (escalation.reason, escalation.priority) == (Reason.LOST_CARD, Priority.URGENT)
+    assert escalation.summary.facts[0] == "Card ending 4821 blocked as lost or stolen"
+    assert escalation.summary.facts[1].startswith("Replacement card ordered (")
+    assert [t.text for t in escalation.transcript if t.who == "user"][-1] == \
+        "can I talk to someone"
+    assert chat.slots["handoff_reason"] is None  # asked once, then forgotten
 
 
 async def test_lost_card_leads_into_a_fraud_report(bank: Bank, chat: Chat) -> None:
@@ -131,8 +142,14 @@ async def test_fraud_report_blocks_marks_and_flags(bank: Bank, chat: Chat) -> No
     assert confirm["last4"] == "3306" and "京东" in confirm["lines"]
     assert card(await bank.state("cus_wang"), "card_wang_up")["status"] == "active"  # not yet
     await chat.user("是的", "affirm").run(ActionAffirm(chat.client, chat.sessions))
-    assert chat.said()[-1] == "utter_fraud_case_opened"
-    assert chat.slots["fraud_follow_up"] is True
+    # Blocked and opened first, then a fraud specialist, with priority: explicit data.
+    escalation = Escalation.from_dict(chat.last("utter_handoff_requested")["custom"]["handoff"])
+    assert chat.said()[-2:] == ["utter_fraud_case_opened", "utter_handoff_requested"]
+    assert (escalation.reason, escalation.priority, escalation.skill) == (
+        Reason.REPORT_FRAUD, Priority.URGENT, Skill.CARDS)
+    assert escalation.language == "zh-Hans"
+    [fact] = escalation.summary.facts
+    assert fact.startswith("Card ending 3306 blocked; fraud case FRD-")
     state = await bank.state("cus_wang")
     assert card(state, "card_wang_up")["status"] == "blocked"
     marked = [t["transaction_id"] for t in state["transactions"] if t["fraud"]]

@@ -22,8 +22,8 @@ EXPECTED_RESPONSES: dict[str, tuple[str, ...]] = {
     "fees_interest": ("utter_fees_interest",),
     "card_application": ("utter_card_application",),
     "card_declined": ("utter_card_declined",),
-    "human_agent": ("utter_human_agent",),
-    "complaint": ("utter_complaint",),
+    "human_agent": ("utter_handoff_requested",),
+    "complaint": ("utter_complaint", "utter_ask_complaint_details"),
     "change_language": ("utter_language_changed",),
     **{intent: VERIFY_FIRST for intent in (
         "check_balance", "list_transactions", "installment", "lost_card", "dispute_charge",
