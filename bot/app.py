@@ -22,6 +22,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from bot.delivery import FailedDeliveries
 from bot.events import Events
+from bot.handoff import relay_forever, watch_forever
 from bot.ordering import Conversations
 from bot.passive import PassiveReplies
 from bot.rasa import RasaClient
@@ -103,7 +104,8 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
     channels: dict[str, Channel] = {}
     failures = FailedDeliveries(client)
     rasa = RasaClient(session, settings.rasa_urls, settings.rasa_token, settings.rasa_timeout_s)
-    router = Router(client, rasa, channels, settings.rate_per_minute, settings.max_text_chars)
+    router = Router(client, rasa, channels, settings.rate_per_minute, settings.max_text_chars,
+                    settings.handoff_hours)
     conversations = Conversations(client, router.handle, settings.lease_s)
     telegram = None
     if settings.telegram:
@@ -121,11 +123,16 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
         channels[web_chat.name] = gateway.web = web_chat
     gateway.redis, gateway.conversations, gateway.router = client, conversations, router
     gateway.channels = channels
-    sweeper = asyncio.ensure_future(conversations.sweep_forever())
+    background = [asyncio.ensure_future(conversations.sweep_forever()),
+                  asyncio.ensure_future(relay_forever(router.handoffs, instance)),
+                  asyncio.ensure_future(watch_forever(router.handoffs,
+                                                      settings.handoff_watch_s))]
     try:
         yield
     finally:
-        sweeper.cancel()
+        for task in background:
+            task.cancel()
+        await asyncio.gather(*background, return_exceptions=True)
         await conversations.close()
         if gateway.passive:
             await gateway.passive.close()

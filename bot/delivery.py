@@ -19,6 +19,8 @@ import structlog
 from prometheus_client import Counter
 
 from bot import keys
+from cardcare.handoff import HandoffQueue
+from cardcare.handoff_log import ChatLog, publish
 
 log = structlog.get_logger(__name__)
 T = TypeVar("T")
@@ -87,3 +89,9 @@ class FailedDeliveries:
         await self.client.xadd(keys.FAILED_DELIVERIES, {
             "channel": channel, "subject": subject, "reason": reason[:200],
             "time": f"{time.time():.3f}"}, maxlen=FAILED_KEEP, approximate=True)
+        ticket = await HandoffQueue(self.client).open_ticket(subject)
+        if ticket is not None:  # a person is on the chat: they must see it did not arrive
+            await ChatLog(self.client).append(ticket.ticket_id, "system",
+                                              f"Could not be delivered: {reason[:200]}")
+            await publish(self.client, {"type": "delivery_failed",
+                                        "ticket_id": ticket.ticket_id, "reason": reason[:200]})

@@ -38,16 +38,6 @@ def attempts(subject: str, message_id: str) -> str:
 PENDING = f"{PREFIX}pending"
 
 
-def mode(subject: str) -> str:
-    """Who owns the conversation: the bot (absent or "bot") or a person ("agent")."""
-    return f"{PREFIX}mode:{subject}"
-
-
-def agent_inbox(subject: str) -> str:
-    """The user's messages while a person owns the conversation (a Redis stream)."""
-    return f"{PREFIX}agent-inbox:{subject}"
-
-
 def choices(subject: str) -> str:
     """The question the bot asked last with choices, and those choices."""
     return f"{PREFIX}choices:{subject}"

@@ -66,6 +66,8 @@ class Offers:
         minted: list[str] = []
         offer: Offer | None = None
         for reply in replies:
+            if not (reply.text or reply.buttons or reply.image):
+                continue  # data for the gateway (an escalation), nothing to show
             tokens = tuple(secrets.token_urlsafe(6) for _ in reply.buttons)
             for token, (title, payload) in zip(tokens, reply.buttons, strict=True):
                 minted += [token, json.dumps({"title": title, "payload": payload},

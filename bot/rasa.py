@@ -21,6 +21,7 @@ import aiohttp
 import structlog
 
 from cardcare.conversation import ASKS_SECRET_KEY, LANGUAGE_HINT_KEY
+from cardcare.escalation import HANDOFF_KEY
 
 log = structlog.get_logger(__name__)
 
@@ -52,6 +53,7 @@ class RasaReply:
     image: str | None
     language: str | None
     asks_secret: bool = False
+    handoff: dict[str, Any] | None = None  # an escalation (``cardcare.escalation``), unread
 
 
 class RasaClient:
@@ -105,9 +107,11 @@ class RasaClient:
 
 
 def _reply(message: dict[str, Any]) -> RasaReply:
+    custom = message.get("custom")
     buttons = tuple((str(b.get("title", "")), str(b.get("payload", "")))
                     for b in message.get("buttons") or () if isinstance(b, dict))
     return RasaReply(text=str(message.get("text") or ""), buttons=buttons,
                      image=message.get("image") if isinstance(message.get("image"), str) else None,
                      language=message.get("language"),
-                     asks_secret=message.get(ASKS_SECRET_KEY) is True)
+                     asks_secret=message.get(ASKS_SECRET_KEY) is True,
+                     handoff=custom.get(HANDOFF_KEY) if isinstance(custom, dict) else None)

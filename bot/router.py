@@ -1,10 +1,10 @@
 """What happens to one inbound message, once it is its turn: to Rasa or to a person, and back.
 
-The conversation's mode decides who gets it (``bot.modes``).  For the bot: a tapped button's
-token becomes its payload, a typed answer to an open question becomes the chosen option's
-payload (``bot.choices``), anything else is passed to Rasa as text; Rasa's answer is rendered
-by the channel it came from.  The gateway answers by itself only when it must: a flood, a
-message too long or not text, an outage of Rasa.
+The conversation's mode decides who gets it (``cardcare.handoff.Mode``; ``bot.handoff``).
+For the bot: a tapped button's token becomes its payload, a typed answer to an open question
+becomes the chosen option's payload (``bot.choices``), anything else is passed to Rasa as
+text; Rasa's answer is rendered by the channel it came from.  The gateway answers by itself
+only when it must: a flood, a message too long or not text, an outage of Rasa.
 """
 
 from __future__ import annotations
@@ -19,12 +19,14 @@ import structlog
 
 from bot import keys
 from bot.choices import Outcome, match_choice
+from bot.handoff import GATEWAY_PAYLOAD, Handoffs
 from bot.messages import BotMessage, Inbound, Kind, merged
-from bot.modes import AgentInbox, Mode, Modes
 from bot.offers import Offer, Offers
 from bot.rasa import RasaClient, RasaError
 from bot.texts import text
 from cardcare.conversation import DEFAULT_LANGUAGE, MAX_MESSAGE_CHARS
+from cardcare.handoff import Mode, mode_key
+from cardcare.service_hours import ServiceHours
 
 log = structlog.get_logger(__name__)
 
@@ -44,6 +46,10 @@ class Channel(Protocol):
     async def deliver(self, inbound: Inbound, messages: list[BotMessage]) -> None:
         """Sends ``messages`` to the user who sent ``inbound``, in order."""
 
+    async def push(self, inbound: Inbound, messages: list[BotMessage]) -> None:
+        """Sends ``messages`` to that user outside any reply (an agent's message, a queue
+        update): never as the answer to a waiting platform request."""
+
 
 @dataclass(frozen=True)
 class _State:
@@ -59,12 +65,12 @@ class Router:
     """Handles one message of a conversation (``bot.ordering`` calls it in order)."""
 
     def __init__(self, client: redis.Redis, rasa: RasaClient, channels: dict[str, Channel],
-                 rate_per_minute: int = 30, max_text_chars: int = MAX_MESSAGE_CHARS) -> None:
+                 rate_per_minute: int = 30, max_text_chars: int = MAX_MESSAGE_CHARS,
+                 hours: ServiceHours | None = None) -> None:
         self.client = client
         self.rasa = rasa
         self.channels = channels
-        self.modes = Modes(client)
-        self.agents = AgentInbox(client)
+        self.handoffs = Handoffs(client, self._push, hours or ServiceHours({}))
         self.offers = Offers(client)
         self.rate_per_minute = rate_per_minute
         self.max_text_chars = max_text_chars
@@ -73,15 +79,16 @@ class Router:
         """Routes ``inbound`` to the bot or the person who owns the conversation."""
         subject = inbound.subject
         state = await self._state(inbound)
-        if state.mode is Mode.AGENT:
-            await self.agents.forward(inbound)
-            log.info("gateway.message.to_agent")
-            return
         over = state.count - self.rate_per_minute
         if over > 0:
             if over == 1:  # once per window: a flood gets one answer, not one per message
                 await self._say(inbound, state, "rate_limited")
             log.info("gateway.message.rate_limited")
+            return
+        if state.mode is not Mode.BOT and await self.handoffs.from_user(inbound, state.mode,
+                                                                         state.language):
+            log.info("gateway.message.handoff", mode=state.mode.value)
+            await self._deliver(inbound, [])  # a waiting request answers at once
             return
         message = await self._rasa_text(inbound, state)
         if message is None:
@@ -101,16 +108,19 @@ class Router:
             await pipe.execute()
         log.info("gateway.message.answered", replies=len(messages))
         await self._deliver(inbound, merged(messages))
+        escalation = self.handoffs.escalation_in(replies)
+        if escalation is not None:
+            await self.handoffs.escalate(inbound, escalation)
 
     async def _state(self, inbound: Inbound) -> _State:
         """What the router needs to know about the conversation, in one round trip to Redis."""
         subject = inbound.subject
         rate = keys.rate(subject, int(time.time() // 60))
         async with self.client.pipeline(transaction=False) as pipe:
-            pipe.get(keys.mode(subject)).incr(rate).expire(rate, 120)
+            pipe.get(mode_key(subject)).incr(rate).expire(rate, 120)
             pipe.get(keys.choices(subject)).get(keys.language(subject))
             mode, count, _, offer, language = await pipe.execute()
-        return _State(Modes.parse(mode), int(count), Offers.parse(offer),
+        return _State(Mode.parse(mode), int(count), Offers.parse(offer),
                       (language.decode() if isinstance(language, bytes) else language)
                       or inbound.language_hint or DEFAULT_LANGUAGE)
 
@@ -123,7 +133,8 @@ class Router:
             return inbound.value  # made by an adapter from a platform event, not typed
         if inbound.kind is Kind.CHOICE:
             choice = await self.offers.resolve(inbound.subject, inbound.value)
-            if choice is None:
+            if choice is None or choice.payload.startswith(GATEWAY_PAYLOAD):
+                # Unknown, forgotten, or a handoff button of a wait or rating that is over.
                 await self._say(inbound, state, "button_expired")
                 return None
             return choice.payload
@@ -155,6 +166,9 @@ class Router:
         """One of the gateway's own texts, in the conversation's language."""
         await self._deliver(inbound, [BotMessage(text(name, state.language, **values),
                                                  language=state.language)])
+
+    async def _push(self, inbound: Inbound, messages: list[BotMessage]) -> None:
+        await self.channels[inbound.channel].push(inbound, messages)
 
     async def _deliver(self, inbound: Inbound, messages: list[BotMessage]) -> None:
         # Even nothing is delivered: a waiting WeChat request answers at once, a web page

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from cardcare.conversation import MAX_MESSAGE_CHARS
+from cardcare.service_hours import HoursError, ServiceHours
 
 
 class SettingsError(ValueError):
@@ -77,6 +78,11 @@ class Settings:
     # between renewals, short enough that a crashed instance's conversations move on soon.
     lease_s: float = 15.0
     instance: str = ""
+    # When people are at the desk, per language (``HANDOFF_HOURS``); unnamed languages 24/7.
+    handoff_hours: ServiceHours = field(default_factory=lambda: ServiceHours({}))
+    # How often waiting users' places are checked (and left chats dropped, away agents'
+    # chats requeued).
+    handoff_watch_s: float = 5.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -120,6 +126,10 @@ class Settings:
                 token=need("WECHAT_TOKEN"), app_id=need("WECHAT_APP_ID"),
                 app_secret=need("WECHAT_APP_SECRET"), aes_key=aes_key,
                 api_url=env.get("WECHAT_API_URL") or WeChatSettings.api_url)
+        try:
+            hours = ServiceHours.parse(env.get("HANDOFF_HOURS"))
+        except HoursError as error:
+            raise SettingsError(str(error)) from None
         rasa_urls = tuple(u.strip().rstrip("/") for u in
                           (env.get("RASA_URLS") or "http://127.0.0.1:5005").split(",") if u.strip())
         return cls(
@@ -132,4 +142,5 @@ class Settings:
             rate_per_minute=int(number("GATEWAY_RATE_PER_MINUTE", cls.rate_per_minute)),
             max_text_chars=int(number("GATEWAY_MAX_TEXT_CHARS", cls.max_text_chars)),
             instance=env.get("GATEWAY_INSTANCE") or "",
+            handoff_hours=hours,
         )

@@ -152,6 +152,10 @@ class TelegramChannel:
         except Permanent as error:
             await self.failures.record(NAME, inbound.subject, error.reason)
 
+    async def push(self, inbound: Inbound, messages: list[BotMessage]) -> None:
+        """Telegram has no reply window: the same as ``deliver``."""
+        await self.deliver(inbound, messages)
+
     async def _send(self, chat_id: int, message: BotMessage) -> None:
         if message.image:
             await deliver_with_retries(NAME, lambda: _call(self.bot.send_photo(

@@ -150,10 +150,17 @@ class WebChannel:
 
     async def deliver(self, inbound: Inbound, messages: list[BotMessage]) -> None:
         """Shows the answer in every tab of the user, and keeps it for a reload."""
+        if not messages:  # an answer without a question: the next message is no secret
+            await self.client.delete(keys.secret_answer(f"{NAME}:{inbound.user_id}"))
+        await self.push(inbound, messages)
+        await self._publish(inbound.user_id, {"type": "typing", "on": False})
+
+    async def push(self, inbound: Inbound, messages: list[BotMessage]) -> None:
+        """Shows messages outside an answer (an agent's, a queue update): no typing change."""
         secret_key = keys.secret_answer(f"{NAME}:{inbound.user_id}")
         if any(m.asks_secret for m in messages):
             await self.client.set(secret_key, "1", ex=SECRET_ANSWER_TTL_S)
-        else:
+        elif messages:
             await self.client.delete(secret_key)
         for message in messages:
             shown = {"from": "bot", "text": message.text,
@@ -162,7 +169,6 @@ class WebChannel:
             await self._publish(inbound.user_id, {
                 "type": "bot", "text": shown["text"], "buttons": shown["buttons"],
                 "language": message.language})
-        await self._publish(inbound.user_id, {"type": "typing", "on": False})
 
     async def _remember(self, user_id: str, entry: dict[str, Any]) -> None:
         key = keys.history(f"{NAME}:{user_id}")

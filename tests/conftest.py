@@ -89,6 +89,7 @@ def stack(model_path: Path, redis_client: Any,
         gateway_port=_free_port(),
         # The suite verifies each demo cardholder dozens of times within minutes.
         sandbox_max_codes=10_000,
+        desk_port=None,  # the desk's tests start their own
     )
     with Stack(config) as running:
         yield running

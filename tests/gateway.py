@@ -58,7 +58,8 @@ class RunningGateway:
 async def redis_clean(redis_client: Any) -> AsyncIterator[aioredis.Redis]:
     """An async client of the tests' database, with the gateway's keys removed before a test."""
     client = aioredis.from_url(TEST_REDIS_URL)
-    keys = [k async for k in client.scan_iter("cardcare:gw:*")]
+    keys = [k for pattern in ("cardcare:gw:*", "cardcare:handoff:*", "cardcare:desk:*")
+            async for k in client.scan_iter(pattern)]
     if keys:
         await client.delete(*keys)
     yield client

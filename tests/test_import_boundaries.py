@@ -8,8 +8,11 @@ import-time work) into another, so only these are allowed:
 * ``nlu/``, ``bankapi/`` and runtime ``cardcare/`` import no other project folder, and runtime
   ``cardcare/`` not the developer tools either (runtime: all but ``cardcare/dev/`` and the
   command's entry ``cardcare/__main__.py``);
-* ``actions/`` imports, of the project, only itself and ``cardcare.conversation``;
-* ``bot/`` never imports ``actions/`` or ``bankapi/``;
+* ``actions/`` imports, of the project, only itself and the standard-library-only modules
+  ``cardcare.conversation``, ``cardcare.masking`` and ``cardcare.escalation``;
+* ``bot/`` never imports ``actions/``, ``bankapi/`` or ``desk/``;
+* ``desk/`` (the agent desk's process) imports, of the project, only itself and runtime
+  ``cardcare/``: it meets the gateway only in Redis (``cardcare.handoff``);
 * ``rasa_sdk_plugins/`` (loaded by the action server) imports only runtime ``cardcare/``.
 """
 
@@ -24,7 +27,8 @@ import pytest
 
 from tests.conftest import ROOT
 
-FOLDERS = ("nlu", "actions", "bankapi", "bot", "cardcare", "rasa_sdk_plugins", "tests", "tools")
+FOLDERS = ("nlu", "actions", "bankapi", "bot", "cardcare", "desk", "rasa_sdk_plugins", "tests",
+           "tools")
 
 
 def module_name(path: Path) -> str:
@@ -84,8 +88,17 @@ def is_runtime_cardcare(path: Path) -> bool:
     return inside.parts[0] != "dev" and inside != Path("__main__.py")
 
 
+# Modules of ``cardcare`` that import only the standard library (and each other).
+_STDLIB_ONLY = ("cardcare.conversation", "cardcare.masking", "cardcare.escalation")
+
+
 def actions_rule(module: str) -> bool:
-    return project_folder(module) in (None, "actions") or is_within(module, "cardcare.conversation")
+    return project_folder(module) in (None, "actions") or any(
+        is_within(module, allowed) for allowed in _STDLIB_ONLY)
+
+
+def desk_rule(module: str) -> bool:
+    return project_folder(module) in (None, "desk") or runtime_cardcare_rule(module)
 
 
 def plugin_rule(module: str) -> bool:
@@ -94,7 +107,7 @@ def plugin_rule(module: str) -> bool:
 
 
 def bot_rule(module: str) -> bool:
-    return project_folder(module) not in ("actions", "bankapi")
+    return project_folder(module) not in ("actions", "bankapi", "desk")
 
 
 def everywhere(path: Path) -> bool:
@@ -116,6 +129,7 @@ BOUNDARIES = {
     "cardcare (runtime)": Boundary("cardcare", runtime_cardcare_rule, is_runtime_cardcare),
     "actions": Boundary("actions", actions_rule),
     "bot": Boundary("bot", bot_rule),
+    "desk": Boundary("desk", desk_rule),
     "rasa_sdk_plugins": Boundary("rasa_sdk_plugins", plugin_rule),
 }
 
@@ -160,11 +174,15 @@ def test_imports_are_resolved_to_modules():
         ("cardcare (runtime)", "bot.messages", False),
         ("actions", "actions.bank._client", True),
         ("actions", "cardcare.conversation", True),
-        ("actions", "cardcare.masking", False),
+        ("actions", "cardcare.masking", True),
+        ("actions", "cardcare.handoff", False),
         ("actions", "bankapi.contract", False),
         ("bot", "cardcare.conversation", True),
         ("bot", "actions.flow", False),
         ("bot", "bankapi", False),
+        ("bot", "desk.app", False),
+        ("desk", "cardcare.handoff", True),
+        ("desk", "bot.handoff", False),
         ("rasa_sdk_plugins", "cardcare.logs", True),
         ("rasa_sdk_plugins", "cardcare.dev.stack", False),
         ("rasa_sdk_plugins", "actions.flow", False),

@@ -18,7 +18,7 @@ def _run(args: argparse.Namespace) -> int:
         bank_url=os.environ.get("BANK_URL") or None,
         bank_api_key=os.environ.get("BANK_API_KEY") or None,
         bank_database_url=os.environ.get("BANK_DATABASE_URL") or None,
-        gateway_port=args.gateway_port,
+        gateway_port=args.gateway_port, desk_port=args.desk_port,
     )
     stores = f"Redis at {config.redis_url}" if config.redis_url else "in memory"
     print(f"Starting CardCare (model {config.model.name}, conversations stored {stores}) ...")
@@ -28,7 +28,11 @@ def _run(args: argparse.Namespace) -> int:
         with Stack(config) as stack:
             print(
                 f"\nCardCare is running.\n\n"
-                f"  Web chat:       {config.gateway_url}/chat   <- open this in a browser\n\n"
+                f"  Web chat:       {config.gateway_url}/chat   <- open this in a browser\n"
+                + (f"  Agent desk:     {config.desk_url}/   <- and this one, as the agent\n"
+                   f"                  login demo (agent) or supervisor, password "
+                   f"{config.desk_demo_password}\n" if config.desk_port else "")
+                + "\n"
                 + _channels()
                 + f"  Gateway state:  Redis at {stack.gateway_redis_url}\n"
                 f"  Rasa server:    {config.rasa_url}  (REST channel: "
@@ -104,6 +108,7 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--bank-port", type=int, default=int(os.environ.get("BANK_PORT", 8090)))
     run.add_argument("--gateway-port", type=int,
                      default=int(os.environ.get("GATEWAY_PORT", 8080)))
+    run.add_argument("--desk-port", type=int, default=int(os.environ.get("DESK_PORT", 8070)))
     run.add_argument("--model", default=str(DEFAULT_MODEL))
     run.set_defaults(handler=_run)
     chat = commands.add_parser("chat", help="talk to the running stack in this terminal")

@@ -34,6 +34,14 @@ STARTUP_TIMEOUT_S = 180.0
 RASA_MAX_BODY_BYTES = 256 * 1024
 
 
+# Seeded for `make run`: one agent for every language and skill, and a supervisor.
+DEMO_AGENTS = (
+    ("demo", "Alex", "agent", "en,zh-Hans,zh-Hant,vi", "cards,disputes,collections,general"),
+    ("supervisor", "Sam", "supervisor", "en,zh-Hans,zh-Hant,vi",
+     "cards,disputes,collections,general"),
+)
+
+
 class StackError(RuntimeError):
     """A process of the stack failed to start or died."""
 
@@ -71,6 +79,10 @@ class StackConfig:
     # More of the gateway's environment (a benchmark points Telegram and WeChat at fakes);
     # TELEGRAM_* and WECHAT_* of the stack's own environment reach the gateway anyway.
     gateway_env: tuple[tuple[str, str], ...] = ()
+    # The agent desk (with the gateway); None: no desk.
+    desk_port: int | None = 8070
+    # The seeded demo accounts' password, new for every run (printed by `make run`).
+    desk_demo_password: str = field(default_factory=lambda: secrets.token_urlsafe(9))
 
     @property
     def rasa_url(self) -> str:
@@ -86,6 +98,11 @@ class StackConfig:
     def gateway_url(self) -> str:
         """Base URL of the gateway (the web chat is at ``/chat``)."""
         return f"http://{self.host}:{self.gateway_port}"
+
+    @property
+    def desk_url(self) -> str:
+        """Base URL of the agent desk."""
+        return f"http://{self.host}:{self.desk_port}"
 
     @property
     def sandbox(self) -> bool:
@@ -282,6 +299,23 @@ class Stack:
             "GATEWAY_HOST": config.host, "GATEWAY_PORT": str(config.gateway_port),
             "WEB_CHAT_SECRET": config.web_secret, **dict(config.gateway_env)}, log)
         _wait_until_up(f"{config.gateway_url}/health", gateway, log)
+        if config.desk_port is not None:
+            self._start_desk({**env, "REDIS_URL": url})
+
+    def _start_desk(self, env: dict[str, str]) -> None:
+        """The agent desk, with the demo accounts seeded (``DEMO_AGENTS``)."""
+        config = self.config
+        for username, name, role, languages, skills in DEMO_AGENTS:
+            subprocess.run(
+                [sys.executable, "-m", "desk", "add-agent", username, "--name", name,
+                 "--role", role, "--languages", languages, "--skills", skills,
+                 "--capacity", "5"],
+                cwd=ROOT, env={**env, "DESK_PASSWORD": config.desk_demo_password}, check=True,
+                stdout=subprocess.DEVNULL)
+        log = config.log_dir / f"desk-{config.desk_port}.log"
+        desk = self._spawn([sys.executable, "-m", "desk", "serve"], {
+            **env, "DESK_HOST": config.host, "DESK_PORT": str(config.desk_port)}, log)
+        _wait_until_up(f"{config.desk_url}/health", desk, log)
 
     def _spawn(self, args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
         handle = log.open("wb")

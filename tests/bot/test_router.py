@@ -1,4 +1,5 @@
-"""What the gateway does with a message before and after Rasa: modes, limits, outages."""
+"""What the gateway does with a message before and after Rasa: limits, outages (the handoff's
+modes: tests/bot/test_handoff.py)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,6 @@ import asyncio
 
 import pytest
 
-from bot.modes import Mode
 from tests.gateway import Browser
 
 
@@ -18,21 +18,6 @@ async def tab(start_gateway, fake_rasa):
     browser.gateway = gateway
     yield browser
     await browser.close()
-
-
-async def test_while_a_person_owns_the_chat_the_bot_is_silent(tab, fake_rasa, redis_clean):
-    await tab.send(type="message", text="hello")
-    await tab.receive()
-    subject = fake_rasa.turns[0].sender
-    await tab.gateway.state.router.modes.set(subject, Mode.AGENT)
-    await tab.send(type="message", text="my card 4111 1111 1111 1111 is gone")
-    await asyncio.sleep(0.3)
-    assert len(fake_rasa.turns) == 1
-    [(_, fields)] = await redis_clean.xrange(f"cardcare:gw:agent-inbox:{subject}")
-    assert b"1111 1111 1111" not in fields[b"message"] and b"1111" in fields[b"message"]
-    await tab.gateway.state.router.modes.set(subject, Mode.BOT)
-    await tab.send(type="message", text="back")
-    assert (await tab.receive())["text"] == "echo: back"
 
 
 async def test_a_flood_gets_one_polite_answer(tab, fake_rasa):

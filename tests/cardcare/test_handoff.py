@@ -10,7 +10,16 @@ from collections.abc import AsyncIterator
 import pytest
 import redis.asyncio as aioredis
 
-from cardcare.handoff import PREFIX, Agent, HandoffError, HandoffQueue, Priority, Skill
+from cardcare.handoff import (
+    PREFIX,
+    Agent,
+    ClaimRefused,
+    HandoffError,
+    HandoffQueue,
+    Mode,
+    Priority,
+    Skill,
+)
 from tests.conftest import TEST_REDIS_URL
 
 CARDS, GENERAL = Skill.CARDS, Skill.GENERAL
@@ -85,7 +94,7 @@ async def test_an_agent_who_goes_away_gives_their_chats_back_at_their_place(queu
     gone = agent(("en",))
     await queue.claim(gone)
     await queue.enqueue("web:new", "en", GENERAL, Priority.NORMAL, "human_agent", asked_ms=2000)
-    assert await queue.requeue_all(gone.agent_id) == 1
+    assert [t.subject for t in await queue.requeue_all(gone.agent_id)] == ["web:old"]
     assert await queue.held(gone.agent_id) == []
     assert await queue.position(old) == 1  # still ahead of the newer chat
     taken = await queue.claim(agent(("en",)))
@@ -112,3 +121,45 @@ async def test_closing_a_held_chat_frees_the_agent_even_from_a_stale_copy(queue)
 async def test_a_language_cardcare_does_not_speak_has_no_queue(queue):
     with pytest.raises(HandoffError):
         await queue.enqueue("web:z", "fr", GENERAL, Priority.NORMAL, "human_agent")
+
+
+async def test_the_mode_moves_with_the_chat_in_the_same_step(queue):
+    ticket = await queue.enqueue("web:m", "en", GENERAL, Priority.NORMAL, "human_agent")
+    assert await queue.mode("web:m") is Mode.WAITING
+    person = agent(("en",))
+    await queue.claim_ticket(person, ticket.ticket_id)
+    assert await queue.mode("web:m") is Mode.AGENT
+    assert await queue.requeue(ticket, by="someone else") is False  # only its holder's
+    assert await queue.requeue(ticket, Skill.DISPUTES, by=person.agent_id)
+    assert await queue.mode("web:m") is Mode.WAITING
+    moved = await queue.get(ticket.ticket_id)
+    assert moved.skill is Skill.DISPUTES and moved.agent is None
+    ended = await queue.end(moved)
+    assert ended is not None and await queue.mode("web:m") is Mode.BOT
+
+
+async def test_claiming_a_chosen_chat_says_why_it_cannot(queue):
+    ticket = await queue.enqueue("web:c", "vi", CARDS, Priority.URGENT, "report_fraud")
+    with pytest.raises(ClaimRefused) as refused:
+        await queue.claim_ticket(agent(("zh-Hans",)), ticket.ticket_id)
+    assert refused.value.code == "not_yours"
+    full = agent(("vi",), capacity=1)
+    await queue.enqueue("web:d", "vi", CARDS, Priority.NORMAL, "lost_card")
+    await queue.claim(full)  # the urgent one
+    with pytest.raises(ClaimRefused) as refused:
+        await queue.claim_ticket(full, (await queue.open_ticket("web:d")).ticket_id)
+    assert refused.value.code == "full"
+    with pytest.raises(ClaimRefused) as refused:
+        await queue.claim_ticket(agent(("vi",)), ticket.ticket_id)
+    assert refused.value.code == "taken"
+
+
+async def test_a_held_chat_is_handed_to_another_agent_with_room(queue):
+    ticket = await queue.enqueue("web:t", "en", GENERAL, Priority.NORMAL, "human_agent")
+    first, second = agent(("en",)), agent(("en",), capacity=1)
+    await queue.claim(first)
+    await queue.assign(ticket, first.agent_id, second)
+    assert [t.ticket_id for t in await queue.held(second.agent_id)] == [ticket.ticket_id]
+    assert await queue.held(first.agent_id) == []
+    with pytest.raises(ClaimRefused):
+        await queue.assign(ticket, first.agent_id, second)  # no longer the first's

@@ -11,6 +11,8 @@ shape), records every turn with its start and end, and answers predictably:
 * ``fail``: answers 500, as Rasa does when a turn failed;
 * ``silent``: answers nothing (Rasa's empty list);
 * ``long <lines>``: that many lines of 100 characters;
+* ``handoff <reason>``: hands over to a person as the action server does (a text, then the
+  escalation as a custom message: ``cardcare.escalation``), with a masked transcript;
 * anything else: ``echo: <text>`` in the language of the hint, or ``en``.
 """
 
@@ -22,6 +24,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
+
+from cardcare.escalation import HANDOFF_KEY, Escalation, Reason, Summary
+from cardcare.escalation import Turn as Turn_
 
 TOKEN = "gateway-test-token"
 
@@ -106,6 +111,17 @@ class FakeRasa:
         if turn.text == "secret":
             return web.json_response([{"recipient_id": turn.sender, "language": language,
                                        "text": "Your code?", "asks_secret": True}])
+        if words[:1] == ["handoff"]:
+            escalation = Escalation(Reason(words[1]), Summary(
+                language, verified=True, intents=("report_fraud",),
+                entities={"card_last4": "4821"}, facts=("Card ending 4821 blocked",)),
+                (Turn_("user", "my card was stolen", time.time() - 60),
+                 Turn_("bot", "The card ending 4821 is blocked.", time.time() - 59)))
+            return web.json_response([
+                {"recipient_id": turn.sender, "language": language,
+                 "text": "I'm passing you to a colleague."},
+                {"recipient_id": turn.sender, "language": language,
+                 "custom": {HANDOFF_KEY: escalation.to_dict()}}])
         if turn.text == "yesno":
             return web.json_response([{"recipient_id": turn.sender, "language": language,
                                        "text": "Block it?", "buttons": [
