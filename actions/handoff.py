@@ -11,6 +11,8 @@ ends here, so the bot resumes clean when the person hands the chat back.
 from __future__ import annotations
 
 import copy
+import json
+import re
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -39,6 +41,7 @@ _FLOW_REASONS = {
     "action_dispute_charge": Reason.DISPUTE,
     "action_repayment_plan": Reason.REPAYMENT,
 }
+_PAYLOAD = re.compile(r"/(\w+)(\{.*\})?", re.DOTALL)
 # Entities worth an agent's eye (the rest are ids the desk cannot use).
 _ENTITIES = ("card_last4", "amount", "months", "merchant", "period", "limit_kind")
 
@@ -83,10 +86,25 @@ def summary_of(tracker: Tracker, pending: list[EventType]) -> Summary:
                    complaint=mask_text(str(complaint))[:MAX_TEXT_CHARS] if complaint else None)
 
 
+def readable(text: str) -> str:
+    """A tapped button's payload as an agent reads it: ``/lost_card{"card_last4":"4821"}`` →
+    ``[button] lost_card (card_last4: 4821)``; typed text as it is."""
+    payload = _PAYLOAD.fullmatch(text.strip())
+    if payload is None:
+        return text
+    try:
+        values = json.loads(payload.group(2)) if payload.group(2) else {}
+    except ValueError:
+        values = {}
+    shown = ", ".join(f"{k}: {v}" for k, v in values.items()) if isinstance(values, dict) else ""
+    return f"[button] {payload.group(1)}" + (f" ({shown})" if shown else "")
+
+
 def transcript_of(tracker: Tracker) -> tuple[Turn, ...]:
     """The session's messages so far, masked as the tracker store keeps them."""
     turns = [Turn("user" if e["event"] == "user" else "bot",
-                  mask_text(e.get("text") or "")[:MAX_TEXT_CHARS], float(e.get("timestamp") or 0))
+                  mask_text(readable(e.get("text") or ""))[:MAX_TEXT_CHARS],
+                  float(e.get("timestamp") or 0))
              for e in mask_events(copy.deepcopy(_this_session(tracker.events)))
              if e.get("event") in ("user", "bot") and e.get("text")]
     return tuple(turns[-MAX_TRANSCRIPT:])

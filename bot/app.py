@@ -124,7 +124,7 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
     gateway.redis, gateway.conversations, gateway.router = client, conversations, router
     gateway.channels = channels
     background = [asyncio.ensure_future(conversations.sweep_forever()),
-                  asyncio.ensure_future(relay_forever(router.handoffs, instance)),
+                  asyncio.ensure_future(relay_forever(router.handoffs, list(channels), instance)),
                   asyncio.ensure_future(watch_forever(router.handoffs,
                                                       settings.handoff_watch_s))]
     try:

@@ -305,10 +305,14 @@ class Handoffs:
                                                 or wait.position <= before * 2 / 3)
             slower = (wait.minutes is not None and before_minutes is not None
                       and abs(wait.minutes - before_minutes) >= 3)
-            if not (moved or slower) or wait.minutes is None:
+            if not (moved or slower):
                 return
-            await self._say(inbound, "queue_update", ticket.language, position=wait.position,
-                            minutes=wait.minutes)
+            if wait.minutes is None:
+                await self._say(inbound, "queue_update_unknown", ticket.language,
+                                position=wait.position)
+            else:
+                await self._say(inbound, "queue_update", ticket.language,
+                                position=wait.position, minutes=wait.minutes)
         elif wait.minutes is None:
             await self._say(inbound, "queue_position_unknown", ticket.language,
                             button=("cancel_wait_button", CANCEL), position=wait.position)
@@ -341,19 +345,21 @@ class Handoffs:
         await self.send(inbound, messages)
 
 
-async def relay_forever(handoffs: Handoffs, consumer: str, block_ms: int = 5000) -> None:
-    """Carries out the desk's orders, each once across all gateway instances: an order stays
-    pending until done, and one whose gateway died is taken over (``Outbox.take``)."""
+async def relay_forever(handoffs: Handoffs, channels: list[str], consumer: str,
+                        block_ms: int = 2000) -> None:
+    """Carries out the desk's orders for the chats of ``channels`` (those this gateway
+    serves), each once across all gateway instances: an order stays pending until done, and
+    one whose gateway died is taken over (``Outbox.take``)."""
     outbox = Outbox(handoffs.client)
-    await outbox.ensure_group()
+    await outbox.ensure_groups(channels)
     while True:
         try:
-            for order_id, order in await outbox.take(consumer, block_ms):
+            for stream, order_id, order in await outbox.take(channels, consumer, block_ms):
                 try:
                     await handoffs.carry_out(order)
                 except Exception:  # one bad order must not stop the others
                     log.exception("gateway.handoff.order_failed", kind=order.kind)
-                await outbox.done(order_id)
+                await outbox.done(stream, order_id)
         except asyncio.CancelledError:
             raise
         except Exception:

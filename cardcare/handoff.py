@@ -87,6 +87,11 @@ class Ticket:
         return int(self.priority) * _PRIORITY_SPAN + self.asked_ms
 
     @property
+    def channel(self) -> str:
+        """The channel the customer writes on (their subject's)."""
+        return self.subject.partition(":")[0]
+
+    @property
     def reference(self) -> str:
         """What the customer and the agent call it."""
         return reference(self.ticket_id)

@@ -121,41 +121,54 @@ class Order:
 
 
 class Outbox:
-    """The desk's orders to the gateways, each done once by one gateway."""
+    """The desk's orders to the gateways, each done once by one gateway that serves the
+    customer's channel: one stream per channel, read by a consumer group."""
 
     KINDS: Final = frozenset({"reply", "claimed", "transferred", "closed"})
 
     def __init__(self, client: redis.Redis) -> None:
         self.client = client
 
-    async def send(self, order: Order) -> None:
+    @staticmethod
+    def stream(channel: str) -> str:
+        return f"{OUTBOX}:{channel}"
+
+    async def send(self, channel: str, order: Order) -> None:
+        """Queues ``order`` for the gateways of ``channel`` (the customer's)."""
         if order.kind not in self.KINDS:
             raise ValueError(f"unknown order {order.kind!r}")
-        await self.client.xadd(OUTBOX, asdict(order), maxlen=_KEEP, approximate=True)
+        await self.client.xadd(self.stream(channel), asdict(order), maxlen=_KEEP,
+                               approximate=True)
 
-    async def ensure_group(self) -> None:
-        try:
-            await self.client.xgroup_create(OUTBOX, OUTBOX_GROUP, id="0", mkstream=True)
-        except redis.ResponseError as error:
-            if "BUSYGROUP" not in str(error):
-                raise
+    async def ensure_groups(self, channels: list[str]) -> None:
+        for channel in channels:
+            try:
+                await self.client.xgroup_create(self.stream(channel), OUTBOX_GROUP, id="0",
+                                                mkstream=True)
+            except redis.ResponseError as error:
+                if "BUSYGROUP" not in str(error):
+                    raise
 
-    async def take(self, consumer: str, block_ms: int,
-                   stale_ms: int = 30_000) -> list[tuple[str, Order]]:
-        """Orders for ``consumer``: first any another gateway took more than ``stale_ms`` ago
-        and never finished (it died), then new ones (waiting up to ``block_ms``)."""
-        _, stale, *_ = await self.client.xautoclaim(OUTBOX, OUTBOX_GROUP, consumer, stale_ms,
-                                                    count=50)
-        found = [(i, f) for i, f in stale if f]
+    async def take(self, channels: list[str], consumer: str, block_ms: int,
+                   stale_ms: int = 30_000) -> list[tuple[str, str, Order]]:
+        """Orders for ``consumer`` as (stream, id, order): first any another gateway took more
+        than ``stale_ms`` ago and never finished (it died), then new ones (waiting up to
+        ``block_ms``, which must stay under the client's socket timeout)."""
+        found: list[tuple[Any, Any, Any]] = []
+        for channel in channels:
+            _, stale, *_ = await self.client.xautoclaim(self.stream(channel), OUTBOX_GROUP,
+                                                        consumer, stale_ms, count=50)
+            found += [(self.stream(channel), i, f) for i, f in stale if f]
         if not found:
-            reply = await self.client.xreadgroup(OUTBOX_GROUP, consumer, {OUTBOX: ">"},
-                                                 count=50, block=block_ms)
-            found = [(i, f) for _, entries in reply or [] for i, f in entries]
-        return [(_text(i), Order(**{_text(k): _text(v) for k, v in f.items()}))
-                for i, f in found]
+            reply = await self.client.xreadgroup(
+                OUTBOX_GROUP, consumer, {self.stream(c): ">" for c in channels}, count=50,
+                block=block_ms)
+            found = [(stream, i, f) for stream, entries in reply or [] for i, f in entries]
+        return [(_text(stream), _text(i), Order(**{_text(k): _text(v) for k, v in f.items()}))
+                for stream, i, f in found]
 
-    async def done(self, order_id: str) -> None:
-        await self.client.xack(OUTBOX, OUTBOX_GROUP, order_id)
+    async def done(self, stream: str, order_id: str) -> None:
+        await self.client.xack(stream, OUTBOX_GROUP, order_id)
 
 
 class Presence:

@@ -274,11 +274,19 @@ async def _claim(request: web.Request, account: Account) -> web.Response:
 async def _joined(client: redis.Redis, ticket: Ticket, account: Account, action: str) -> None:
     await ChatLog(client).append(ticket.ticket_id, "system", f"{account.name} joined.",
                                  account.username)
-    await Outbox(client).send(Order("claimed", ticket.ticket_id, account.username,
-                                    account.name))
+    await _tell_gateway(client, ticket, "claimed", account)
     await Audit(client).record(account.username, action, ticket.reference,
                                language=ticket.language, skill=ticket.skill.value)
     await publish(client, {"type": "queue"})
+
+
+async def _tell_gateway(client: redis.Redis, ticket: Ticket, kind: str, agent: Account,
+                        text: str = "") -> None:
+    """An order for the gateways of the customer's channel (``cardcare.handoff_log.Outbox``);
+    a closed chat's ticket travels with it, as it is gone from the queue."""
+    await Outbox(client).send(ticket.channel, Order(
+        kind, ticket.ticket_id, agent.username, agent.name, text,
+        ticket.to_json() if kind == "closed" else ""))
 
 
 # --- One chat -----------------------------------------------------------------------------------
@@ -331,8 +339,7 @@ async def _reply(request: web.Request, account: Account) -> web.Response:
     text = mask_text(_text_of(await _body(request)))  # an agent never sends a full card number
     client = request.app[DESK].redis
     entry = await ChatLog(client).append(ticket.ticket_id, "agent", text, account.username)
-    await Outbox(client).send(Order("reply", ticket.ticket_id, account.username, account.name,
-                                    text))
+    await _tell_gateway(client, ticket, "reply", account, text)
     await Audit(client).record(account.username, "reply", ticket.reference, chars=len(text))
     return _json({"entry": entry.to_dict()})
 
@@ -360,7 +367,7 @@ async def _transfer(request: web.Request, account: Account) -> web.Response:
             raise _refuse(web.HTTPConflict, "The chat is no longer yours.")
         await chats.append(ticket.ticket_id, "system",
                            f"{account.name} transferred the chat to {skill.value}.")
-        await Outbox(client).send(Order("transferred", ticket.ticket_id, account.username))
+        await _tell_gateway(client, ticket, "transferred", account)
         await Audit(client).record(account.username, "transfer", ticket.reference,
                                    to_skill=skill.value)
     elif data.get("agent"):
@@ -375,8 +382,7 @@ async def _transfer(request: web.Request, account: Account) -> web.Response:
             raise _refuse(web.HTTPConflict, f"Cannot transfer: {refused.code}.") from None
         await chats.append(ticket.ticket_id, "system",
                            f"{account.name} transferred the chat to {target.name}.")
-        await Outbox(client).send(Order("transferred", ticket.ticket_id, target.username,
-                                        target.name))
+        await _tell_gateway(client, ticket, "transferred", target)
         await Audit(client).record(account.username, "transfer", ticket.reference,
                                    to_agent=target.username)
         await publish(client, {"type": "assigned", "ticket_id": ticket.ticket_id,
@@ -395,8 +401,7 @@ async def _close(request: web.Request, account: Account) -> web.Response:
         raise _refuse(web.HTTPConflict, "The chat is no longer yours.")
     await ChatLog(client).append(ticket.ticket_id, "system", f"{account.name} closed the chat.",
                                  account.username)
-    await Outbox(client).send(Order("closed", ticket.ticket_id, account.username, account.name,
-                                    ticket=ended.to_json()))
+    await _tell_gateway(client, ended, "closed", account)
     await Audit(client).record(account.username, "close", ticket.reference,
                                held_s=int(time.time() - (ended.claimed_ms or 0) / 1000))
     await publish(client, {"type": "chat_ended", "ticket_id": ticket.ticket_id,

@@ -111,8 +111,9 @@ async def test_lost_card_blocks_in_one_turn_then_replaces(bank: Bank, chat: Chat
     assert (escalation.reason, escalation.priority) == (Reason.LOST_CARD, Priority.URGENT)
     assert escalation.summary.facts[0] == "Card ending 4821 blocked as lost or stolen"
     assert escalation.summary.facts[1].startswith("Replacement card ordered (")
-    assert [t.text for t in escalation.transcript if t.who == "user"][-1] == \
-        "can I talk to someone"
+    said = [t.text for t in escalation.transcript if t.who == "user"]
+    assert said[-1] == "can I talk to someone"
+    assert '[button] lost_card (card_last4: 4821)' in said
     assert chat.slots["handoff_reason"] is None  # asked once, then forgotten
 
 

@@ -20,7 +20,6 @@ import redis.asyncio as aioredis
 
 from bot.settings import TelegramSettings, WeChatSettings
 from cardcare.conversation import MASK
-from tests.conftest import TEST_REDIS_URL
 from tests.fakes.telegram import FakeTelegram, callback_update, text_update
 from tests.fakes.wechat import FakeWeChatAPI, WeChatPlatform
 from tests.gateway import Browser, idle
@@ -49,13 +48,6 @@ def code_for(stack: Any, subject: str) -> str:
 
 def customer(stack: Any, customer_id: str) -> dict[str, Any]:
     return get_json(f"{stack.config.bank_base_url}/sandbox/customers/{customer_id}")
-
-
-@pytest.fixture
-async def client():
-    redis = aioredis.from_url(TEST_REDIS_URL)
-    yield redis
-    await redis.close()
 
 
 # A new chat for every test: Rasa keeps each conversation for the whole session.

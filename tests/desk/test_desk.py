@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import time
 
+import aiohttp
 import pytest
 
 from cardcare.handoff import HandoffQueue, Mode
@@ -262,3 +263,88 @@ async def test_the_socket_pushes_the_users_lines_to_the_agent_only(customer, age
     else:
         raise AssertionError("no user line reached the agent's socket")
     await socket.close()
+
+
+async def test_on_wechat_the_agents_reply_goes_through_the_customer_service_api(
+        start_gateway, fake_rasa, agent):
+    from bot.settings import WeChatSettings
+    from tests.fakes.wechat import FakeWeChatAPI, WeChatPlatform
+
+    linh = await agent("linh", languages="en", skills="cards")
+    async with FakeWeChatAPI(app_id="wxDESK") as api, aiohttp.ClientSession() as http:
+        gateway = await start_gateway((fake_rasa.url,), wechat=WeChatSettings(
+            token="t", app_id="wxDESK", app_secret=api.app_secret, api_url=api.url))
+        platform = WeChatPlatform("t", "wxDESK", None, "plain", f"{gateway.url}/wechat")
+        passive = await platform.push(platform.xml_text("oDESK", "handoff lost_card", 1),
+                                      session=http)
+        assert passive.text == "I'm passing you to a colleague."  # the fake Rasa's text
+        [queued] = await api.wait_for_sent("oDESK", 1)
+        assert "You're number 1 in line" in queued
+        [ticket] = (await linh.get("/api/queue"))[1]["waiting"]
+        await linh.post("/api/claim", {"ticket_id": ticket["ticket_id"]})
+        await api.wait_for_sent("oDESK", 2)
+        # Long after the 5-second window of any message: the customer-service API.
+        await linh.post(f"/api/chats/{ticket['ticket_id']}/reply", {"text": "Hello, Linh here."})
+        sent = await api.wait_for_sent("oDESK", 3)
+        assert sent[-1] == "Linh: Hello, Linh here."
+
+
+async def test_a_reply_that_cannot_be_delivered_is_shown_to_the_agent(start_gateway, fake_rasa,
+                                                                      agent, redis_clean):
+    from bot.settings import TelegramSettings
+    from tests.fakes.telegram import FakeTelegram, text_update
+
+    linh = await agent("linh", languages="en", skills="cards")
+    async with FakeTelegram() as telegram, aiohttp.ClientSession() as http:
+        gateway = await start_gateway((fake_rasa.url,), telegram=TelegramSettings(
+            token=telegram.token, webhook_secret="s", api_url=telegram.url))
+        async with http.post(f"{gateway.url}/telegram/webhook", headers={
+                "X-Telegram-Bot-Api-Secret-Token": "s"},
+                json=text_update(1, 555, "handoff report_fraud")) as response:
+            assert response.status == 200
+        await telegram.wait_for_messages(555, 2)
+        [ticket] = (await linh.get("/api/queue"))[1]["waiting"]
+        socket = await linh.connect()
+        await linh.post("/api/claim", {"ticket_id": ticket["ticket_id"]})
+        await telegram.wait_for_messages(555, 3)
+        telegram.block(555)
+        await linh.post(f"/api/chats/{ticket['ticket_id']}/reply", {"text": "Hello?"})
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            event = await socket.receive_json(timeout=15)
+            if event["type"] == "delivery_failed":
+                assert "blocked" in event["reason"]
+                break
+        else:
+            raise AssertionError("the agent was not told")
+        _, chat = await linh.get(f"/api/chats/{ticket['ticket_id']}")
+        assert chat["delivery_failures"] and "blocked" in chat["delivery_failures"][0]["reason"]
+        await socket.close()
+
+
+async def test_a_waiting_user_hears_when_their_place_changes_meaningfully(start_gateway,
+                                                                          fake_rasa, agent,
+                                                                          redis_clean):
+    gateway = await start_gateway((fake_rasa.url,))
+    tabs = [Browser(gateway.url) for _ in range(4)]
+    try:
+        for tab in tabs:
+            await tab.open()
+            tab.gateway = gateway
+            await escalated(tab, "human_agent")
+        linh = await agent("linh", languages="en", skills="general", capacity=3)
+        socket = await linh.connect()  # online: the wait can be estimated
+        for _ in range(3):
+            assert (await linh.post("/api/claim"))[0] == 200
+        await redis_clean.delete("cardcare:handoff:watch-lock")
+        await gateway.state.router.handoffs.watch()
+        update = await tabs[3].receive(timeout=10)
+        assert "now number 1 in line" in update["text"], update
+        await redis_clean.delete("cardcare:handoff:watch-lock")
+        await gateway.state.router.handoffs.watch()  # nothing new: nothing said
+        with pytest.raises(asyncio.TimeoutError):
+            await tabs[3].receive(timeout=0.5)
+        await socket.close()
+    finally:
+        for tab in tabs:
+            await tab.close()
