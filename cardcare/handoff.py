@@ -124,7 +124,8 @@ class Agent:
     capacity: int = 3
 
     def queues(self) -> list[str]:
-        return [waiting(language, skill) for language in self.languages for skill in self.skills]
+        return list(dict.fromkeys(waiting(language, skill) for language in self.languages
+                                  for skill in self.skills))
 
     def serves(self, ticket: Ticket) -> bool:
         return ticket.language in self.languages and ticket.skill in self.skills

@@ -94,6 +94,11 @@ def _bench(args: argparse.Namespace) -> int:
 
         print()
         print(channels(args.users, args.turns, Path(args.out)), flush=True)
+    if args.section in ("all", "handoff"):
+        from cardcare.dev.bench_handoff import main as handoff
+
+        print()
+        print(handoff(args.queued, args.agents, args.samples, Path(args.out)), flush=True)
     return status
 
 
@@ -119,12 +124,17 @@ def main(argv: list[str] | None = None) -> int:
     evaluate.add_argument("--out", default="results")
     evaluate.set_defaults(handler=_eval)
     bench = commands.add_parser(
-        "bench", help="action-server latency per flow; the gateway's overhead per channel")
+        "bench", help="action-server latency per flow; the gateway's overhead per channel; "
+                      "the handoff's latencies")
     bench.add_argument("section", nargs="?", default="all",
-                       choices=("all", "actions", "channels"))
+                       choices=("all", "actions", "channels", "handoff"))
     bench.add_argument("--runs", type=int, default=30)
     bench.add_argument("--users", type=int, default=16, help="channels: users at once")
     bench.add_argument("--turns", type=int, default=20, help="channels: messages per user")
+    bench.add_argument("--queued", type=int, default=200, help="handoff: chats already waiting")
+    bench.add_argument("--agents", type=int, default=8, help="handoff: agents online")
+    bench.add_argument("--samples", type=int, default=100,
+                       help="handoff: escalations and replies timed")
     bench.add_argument("--out", default="results")
     bench.set_defaults(handler=_bench)
     args = parser.parse_args(argv)
