@@ -356,16 +356,19 @@ class HandoffQueue:
         return None if rank is None else rank + 1
 
     async def waiting_tickets(self, queues: list[str] | None = None) -> list[Ticket]:
-        """Every waiting ticket of ``queues`` (all queues when None), in serving order."""
+        """Every waiting ticket of ``queues`` (all queues when None), in serving order (two
+        round trips, however many wait: the desk reads this on every change)."""
         if queues is None:
             queues = [waiting(language, skill) for language in LANGUAGES for skill in Skill]
-        scored: list[tuple[float, str]] = []
-        for queue in queues:
-            scored.extend((score, member.decode())
-                          for member, score in await self.client.zrange(queue, 0, -1,
-                                                                        withscores=True))
-        tickets = [await self.get(ticket_id) for _, ticket_id in sorted(scored)]
-        return [t for t in tickets if t is not None]
+        async with self.client.pipeline(transaction=False) as pipe:
+            for queue in queues:
+                pipe.zrange(queue, 0, -1, withscores=True)
+            ranges = await pipe.execute()
+        scored = sorted((score, member.decode()) for found in ranges for member, score in found)
+        if not scored:
+            return []
+        raws = await self.client.mget([_ticket(ticket_id) for _, ticket_id in scored])
+        return [Ticket.from_json(raw) for raw in raws if raw]
 
     async def claim(self, agent: Agent) -> Ticket | None:
         """The first chat of all the queues ``agent`` serves, now theirs; None when none waits
