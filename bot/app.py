@@ -123,16 +123,20 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
         channels[web_chat.name] = gateway.web = web_chat
     gateway.redis, gateway.conversations, gateway.router = client, conversations, router
     gateway.channels = channels
-    background = [asyncio.ensure_future(conversations.sweep_forever()),
-                  asyncio.ensure_future(relay_forever(router.handoffs, list(channels), instance)),
-                  asyncio.ensure_future(watch_forever(router.handoffs,
-                                                      settings.handoff_watch_s))]
+    sweeper = asyncio.ensure_future(conversations.sweep_forever())
+    stopping = asyncio.Event()
+    handoff_loops = [
+        asyncio.ensure_future(relay_forever(router.handoffs, list(channels), instance, stopping)),
+        asyncio.ensure_future(watch_forever(router.handoffs, stopping, settings.handoff_watch_s))]
     try:
         yield
     finally:
-        for task in background:
+        sweeper.cancel()
+        stopping.set()
+        _, stuck = await asyncio.wait(handoff_loops, timeout=10)
+        for task in stuck:  # not expected: the loops end within their Redis block time
             task.cancel()
-        await asyncio.gather(*background, return_exceptions=True)
+        await asyncio.gather(sweeper, *handoff_loops, return_exceptions=True)
         await conversations.close()
         if gateway.passive:
             await gateway.passive.close()

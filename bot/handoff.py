@@ -17,6 +17,7 @@ Texts are the gateway's own (``bot/texts.yml``), in the conversation's language.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import math
 import time
@@ -346,13 +347,17 @@ class Handoffs:
 
 
 async def relay_forever(handoffs: Handoffs, channels: list[str], consumer: str,
-                        block_ms: int = 2000) -> None:
+                        stopping: asyncio.Event, block_ms: int = 500) -> None:
     """Carries out the desk's orders for the chats of ``channels`` (those this gateway
     serves), each once across all gateway instances: an order stays pending until done, and
-    one whose gateway died is taken over (``Outbox.take``)."""
+    one whose gateway died is taken over (``Outbox.take``).
+
+    Stops when ``stopping`` is set, within ``block_ms``: cancelling a blocked Redis read can
+    be lost on Python 3.10 (async-timeout's race), so the loop is asked, not cancelled.
+    """
     outbox = Outbox(handoffs.client)
     await outbox.ensure_groups(channels)
-    while True:
+    while not stopping.is_set():
         try:
             for stream, order_id, order in await outbox.take(channels, consumer, block_ms):
                 try:
@@ -360,23 +365,25 @@ async def relay_forever(handoffs: Handoffs, channels: list[str], consumer: str,
                 except Exception:  # one bad order must not stop the others
                     log.exception("gateway.handoff.order_failed", kind=order.kind)
                 await outbox.done(stream, order_id)
-        except asyncio.CancelledError:
-            raise
         except Exception:
             log.exception("gateway.handoff.relay_failed")
-            await asyncio.sleep(1)
+            await _pause(stopping, 1.0)
 
 
-async def watch_forever(handoffs: Handoffs, interval_s: float = 5.0) -> None:
-    """Runs ``Handoffs.watch`` every ``interval_s`` (one instance a round)."""
-    while True:
+async def watch_forever(handoffs: Handoffs, stopping: asyncio.Event,
+                        interval_s: float = 5.0) -> None:
+    """Runs ``Handoffs.watch`` every ``interval_s`` (one instance a round) until ``stopping``."""
+    while not stopping.is_set():
         try:
             await handoffs.watch()
-        except asyncio.CancelledError:
-            raise
         except Exception:
             log.exception("gateway.handoff.watch_failed")
-        await asyncio.sleep(interval_s)
+        await _pause(stopping, interval_s)
+
+
+async def _pause(stopping: asyncio.Event, seconds: float) -> None:
+    with contextlib.suppress(asyncio.TimeoutError):
+        await asyncio.wait_for(stopping.wait(), seconds)
 
 
 def _target(ticket: Ticket) -> Inbound:
