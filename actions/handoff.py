@@ -59,13 +59,14 @@ def reason_for(tracker: Tracker) -> Reason:
         return Reason.HUMAN_AGENT
 
 
-def summary_of(tracker: Tracker, pending: list[EventType]) -> Summary:
+def summary_of(tracker: Tracker, session: list[dict[str, Any]],
+               pending: list[EventType]) -> Summary:
     """What the agent must not ask again: language, verification, intents, entities, facts
-    (with those of ``pending``, the events this action run decided on so far)."""
-    session = _this_session(tracker.events)
+    (with those of ``pending``, the events this action run decided on so far).  ``session``
+    is ``masked_session``'s."""
     intents: list[str] = []
     entities: dict[str, str] = {}
-    for event in mask_events(copy.deepcopy(session)):
+    for event in session:
         if event.get("event") != "user":
             continue
         parse = event.get("parse_data") or {}
@@ -100,26 +101,29 @@ def readable(text: str) -> str:
     return f"[button] {payload.group(1)}" + (f" ({shown})" if shown else "")
 
 
-def transcript_of(tracker: Tracker) -> tuple[Turn, ...]:
-    """The session's messages so far, masked as the tracker store keeps them."""
+def transcript_of(session: list[dict[str, Any]]) -> tuple[Turn, ...]:
+    """The session's messages so far (``masked_session``'s events)."""
     turns = [Turn("user" if e["event"] == "user" else "bot",
                   mask_text(readable(e.get("text") or ""))[:MAX_TEXT_CHARS],
                   float(e.get("timestamp") or 0))
-             for e in mask_events(copy.deepcopy(_this_session(tracker.events)))
-             if e.get("event") in ("user", "bot") and e.get("text")]
+             for e in session if e.get("event") in ("user", "bot") and e.get("text")]
     return tuple(turns[-MAX_TRANSCRIPT:])
 
 
-def _this_session(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def masked_session(tracker: Tracker) -> list[dict[str, Any]]:
+    """This session's events, masked as the tracker store keeps them (a copy)."""
+    events = tracker.events
     start = max((i for i, e in enumerate(events) if e.get("event") == "session_started"),
                 default=0)
-    return list(events[start:])
+    return mask_events(copy.deepcopy(list(events[start:])))
 
 
 def escalate(dispatcher: CollectingDispatcher, tracker: Tracker, reason: Reason,
              pending: list[EventType] | None = None) -> list[EventType]:
     """Says the chat goes to a person and attaches the escalation; ends any flow."""
-    escalation = Escalation(reason, summary_of(tracker, pending or []), transcript_of(tracker))
+    session = masked_session(tracker)
+    escalation = Escalation(reason, summary_of(tracker, session, pending or []),
+                            transcript_of(session))
     dispatcher.utter_message(response="utter_handoff_requested",
                              json_message={HANDOFF_KEY: escalation.to_dict()})
     return end_flow()

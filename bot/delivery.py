@@ -20,7 +20,7 @@ from prometheus_client import Counter
 
 from bot import keys
 from cardcare.handoff import HandoffQueue
-from cardcare.handoff_log import ChatLog, publish
+from cardcare.handoff_log import NOT_DELIVERED, ChatLog, publish
 
 log = structlog.get_logger(__name__)
 T = TypeVar("T")
@@ -81,6 +81,8 @@ class FailedDeliveries:
 
     def __init__(self, client: redis.Redis) -> None:
         self.client = client
+        self.queue = HandoffQueue(client)
+        self.chats = ChatLog(client)
 
     async def record(self, channel: str, subject: str, reason: str) -> None:
         """Logs, counts and keeps one failure (no message text: it may hold personal data)."""
@@ -89,9 +91,9 @@ class FailedDeliveries:
         await self.client.xadd(keys.FAILED_DELIVERIES, {
             "channel": channel, "subject": subject, "reason": reason[:200],
             "time": f"{time.time():.3f}"}, maxlen=FAILED_KEEP, approximate=True)
-        ticket = await HandoffQueue(self.client).open_ticket(subject)
+        ticket = await self.queue.open_ticket(subject)
         if ticket is not None:  # a person is on the chat: they must see it did not arrive
-            await ChatLog(self.client).append(ticket.ticket_id, "system",
-                                              f"Could not be delivered: {reason[:200]}")
+            await self.chats.append(ticket.ticket_id, "system",
+                                    f"{NOT_DELIVERED}: {reason[:200]}")
             await publish(self.client, {"type": "delivery_failed",
                                         "ticket_id": ticket.ticket_id, "reason": reason[:200]})

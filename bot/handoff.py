@@ -27,6 +27,7 @@ from dataclasses import dataclass
 import redis.asyncio as redis
 import structlog
 
+from bot.choices import Choice
 from bot.messages import BotMessage, Inbound, Kind
 from bot.offers import Offers
 from bot.rasa import RasaReply
@@ -140,9 +141,12 @@ class Handoffs:
     async def from_user(self, inbound: Inbound, mode: Mode, language: str) -> bool:
         """Handles a message while the chat waits, is held, or a message or rating is due.
         False when the bot should answer it after all (a rating not given)."""
+        choice = (await self.offers.resolve(inbound.subject, inbound.value)
+                  if inbound.kind is Kind.CHOICE else None)
         if mode is Mode.SURVEY:
-            return await self._rating(inbound, language)
-        cancel = await self._is_cancel(inbound)
+            return await self._rating(inbound, language, choice)
+        cancel = (choice.payload == CANCEL if choice is not None else
+                  inbound.kind is Kind.TEXT and inbound.value.strip().casefold() in CANCEL_WORDS)
         if mode is Mode.MESSAGE:
             await self._leave_message(inbound, language, cancel)
             return True
@@ -159,18 +163,11 @@ class Handoffs:
                 await self._say(inbound, "wait_cancelled", ticket.language)
             return True
         said = inbound.value if inbound.kind is Kind.TEXT else f"[{inbound.value}]"
-        if inbound.kind is Kind.CHOICE:
-            choice = await self.offers.resolve(inbound.subject, inbound.value)
-            said = choice.title if choice else said
+        if choice is not None:
+            said = choice.title
         await self.chats.append(ticket.ticket_id, "user", said)
         await self._seen(ticket)
         return True
-
-    async def _is_cancel(self, inbound: Inbound) -> bool:
-        if inbound.kind is Kind.CHOICE:
-            choice = await self.offers.resolve(inbound.subject, inbound.value)
-            return choice is not None and choice.payload == CANCEL
-        return inbound.kind is Kind.TEXT and inbound.value.strip().casefold() in CANCEL_WORDS
 
     async def _leave_message(self, inbound: Inbound, language: str, cancel: bool) -> None:
         raw = await self.client.getdel(_key("pending-message", inbound.subject))
@@ -183,14 +180,12 @@ class Handoffs:
         await self._say(inbound, "message_left", escalation.language, reference=left.reference)
         log.info("gateway.handoff.message_left", reference=left.reference)
 
-    async def _rating(self, inbound: Inbound, language: str) -> bool:
+    async def _rating(self, inbound: Inbound, language: str, choice: Choice | None) -> bool:
         raw = await self.client.getdel(_key("survey", inbound.subject))
         await self.queue.set_mode(inbound.subject, Mode.BOT)
         score: int | None = None
-        if inbound.kind is Kind.CHOICE:
-            choice = await self.offers.resolve(inbound.subject, inbound.value)
-            if choice is not None and choice.payload.startswith(RATING):
-                score = int(choice.payload[len(RATING):])
+        if choice is not None and choice.payload.startswith(RATING):
+            score = int(choice.payload[len(RATING):])
         elif inbound.kind is Kind.TEXT and inbound.value.strip() in {"1", "2", "3", "4", "5"}:
             score = int(inbound.value.strip())
         if score is None or raw is None:

@@ -37,10 +37,17 @@ AUDIT: Final = f"{PREFIX}audit"
 RATINGS: Final = f"{PREFIX}ratings"
 _KEEP: Final = 100_000  # entries of the capped streams (audit, ratings, outbox)
 WHO: Final = frozenset({"user", "bot", "agent", "note", "system"})
+# How a system line about a failed delivery starts (the desk lists those apart).
+NOT_DELIVERED: Final = "Could not be delivered"
 
 
 def _text(value: bytes | str) -> str:
     return value.decode() if isinstance(value, bytes) else value
+
+
+def _fields(entry: dict[Any, Any]) -> dict[str, str]:
+    """A stream entry's fields as text."""
+    return {_text(k): _text(v) for k, v in entry.items()}
 
 
 @dataclass(frozen=True)
@@ -164,7 +171,7 @@ class Outbox:
                 OUTBOX_GROUP, consumer, {self.stream(c): ">" for c in channels}, count=50,
                 block=block_ms)
             found = [(stream, i, f) for stream, entries in reply or [] for i, f in entries]
-        return [(_text(stream), _text(i), Order(**{_text(k): _text(v) for k, v in f.items()}))
+        return [(_text(stream), _text(i), Order(**_fields(f)))
                 for stream, i, f in found]
 
     async def done(self, stream: str, order_id: str) -> None:
@@ -249,8 +256,7 @@ class Ratings:
                                maxlen=_KEEP, approximate=True)
 
     async def all(self) -> list[dict[str, str]]:
-        return [{_text(k): _text(v) for k, v in f.items()}
-                for _, f in await self.client.xrange(RATINGS)]
+        return [_fields(f) for _, f in await self.client.xrange(RATINGS)]
 
 
 @dataclass(frozen=True)
@@ -293,6 +299,10 @@ class LeftMessages:
         await publish(self.client, {"type": "messages"})
         return message
 
+    async def get(self, reference: str) -> LeftMessage | None:
+        raw = await self.client.get(self._key(reference))
+        return LeftMessage(**json.loads(raw)) if raw else None
+
     async def open(self) -> list[LeftMessage]:
         references = [_text(r) for r in await self.client.zrange(self.INDEX, 0, -1)]
         raws = await self.client.mget([self._key(r) for r in references]) if references else []
@@ -321,5 +331,4 @@ class Audit:
                                maxlen=_KEEP, approximate=True)
 
     async def recent(self, count: int = 200) -> list[dict[str, str]]:
-        return [{_text(k): _text(v) for k, v in f.items()}
-                for _, f in await self.client.xrevrange(AUDIT, count=count)]
+        return [_fields(f) for _, f in await self.client.xrevrange(AUDIT, count=count)]

@@ -42,6 +42,7 @@ from cardcare.escalation import Skill
 from cardcare.handoff import ClaimRefused, HandoffQueue, Priority, Ticket, reference, waiting
 from cardcare.handoff_log import (
     EVENTS,
+    NOT_DELIVERED,
     Audit,
     ChatLog,
     LeftMessages,
@@ -308,7 +309,8 @@ async def _chat(request: web.Request, account: Account) -> web.Response:
     context = await chats.context(ticket.ticket_id)
     transcript = [{"id": f"bot-{i}", "who": t.who, "text": t.text, "time": t.time,
                    "agent": None} for i, t in enumerate(context.transcript if context else ())]
-    transcript += [e.to_dict() for e in await chats.entries(ticket.ticket_id)]
+    entries = await chats.entries(ticket.ticket_id)
+    transcript += [e.to_dict() for e in entries]
     summary = context.summary if context else None
     await Audit(client).record(account.username, "open", ticket.reference)
     return _json({
@@ -320,9 +322,8 @@ async def _chat(request: web.Request, account: Account) -> web.Response:
                     "facts": list(summary.facts) if summary else [],
                     "complaint": summary.complaint if summary else None},
         "transcript": transcript,
-        "delivery_failures": [{"time": e.time, "reason": e.text} for e in
-                              await chats.entries(ticket.ticket_id)
-                              if e.who == "system" and e.text.startswith("Could not be")]})
+        "delivery_failures": [{"time": e.time, "reason": e.text} for e in entries
+                              if e.who == "system" and e.text.startswith(NOT_DELIVERED)]})
 
 
 def _text_of(data: dict[str, Any]) -> str:
@@ -447,7 +448,7 @@ async def _messages(request: web.Request, account: Account) -> web.Response:
 async def _message_done(request: web.Request, account: Account) -> web.Response:
     client = request.app[DESK].redis
     reference_ = request.match_info["reference"][:32]
-    left = {m.reference: m for m in await LeftMessages(client).open()}.get(reference_)
+    left = await LeftMessages(client).get(reference_)
     if left is None:
         raise _refuse(web.HTTPNotFound, "No such open message.")
     if account.role != "supervisor" and left.language not in account.languages:

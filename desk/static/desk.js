@@ -1141,6 +1141,14 @@
     return el('td', className, text);
   }
 
+  function emptyRow(body, text, columns) {
+    const td = cell(text, 'empty');
+    td.colSpan = columns;
+    const tr = el('tr');
+    tr.append(td);
+    body.append(tr);
+  }
+
   function formatAverage(value) {
     const n = Number(value);
     return value === null || value === undefined || !Number.isFinite(n) ? '—' : n.toFixed(1);
@@ -1150,13 +1158,7 @@
     const queues = Array.isArray(data.queues) ? data.queues : [];
     const qBody = $('supervisor-queues').tBodies[0];
     qBody.replaceChildren();
-    if (!queues.length) {
-      const td = cell('No queues', 'empty');
-      td.colSpan = 4;
-      const tr = el('tr');
-      tr.append(td);
-      qBody.append(tr);
-    }
+    if (!queues.length) emptyRow(qBody, 'No queues', 4);
     for (const q of queues) {
       const tr = el('tr');
       if (Number(q.waiting) > 0) tr.className = 'has-waiting';
@@ -1172,13 +1174,7 @@
     const agents = Array.isArray(data.agents) ? data.agents : [];
     const aBody = $('supervisor-agents').tBodies[0];
     aBody.replaceChildren();
-    if (!agents.length) {
-      const td = cell('No agents', 'empty');
-      td.colSpan = 4;
-      const tr = el('tr');
-      tr.append(td);
-      aBody.append(tr);
-    }
+    if (!agents.length) emptyRow(aBody, 'No agents', 4);
     for (const a of agents) {
       const tr = el('tr');
       const status = cell('');
