@@ -155,6 +155,10 @@ def _refuse(status: type[web.HTTPException], message: str) -> web.HTTPException:
 
 
 async def _body(request: web.Request) -> dict[str, Any]:
+    """The JSON object a POST carries.  Only ``application/json``: a cross-site HTML form can
+    send text/plain that parses as JSON (a forged login), but never this type."""
+    if request.content_type != "application/json":
+        raise _refuse(web.HTTPUnsupportedMediaType, "Send JSON (application/json).")
     try:
         data = await request.json()
     except (ValueError, UnicodeDecodeError):

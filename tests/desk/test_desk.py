@@ -131,6 +131,14 @@ async def test_the_user_can_cancel_the_wait(customer, fake_rasa, agent):
 async def test_refused_wrong_password_missing_csrf_and_someone_elses_chat(customer, agent,
                                                                        redis_clean):
     linh = await agent("linh", languages="vi", skills="cards", login=False)
+    # A cross-site form's text/plain body that parses as JSON is no login.
+    async with linh.http.post(f"{linh.url}/api/login", headers={"Content-Type": "text/plain"},
+                              data='{"username": "linh", "password": "x"}') as response:
+        assert response.status == 415
+    for body in (b"{not json", b"[1, 2]"):
+        async with linh.http.post(f"{linh.url}/api/login", data=body,
+                                  headers={"Content-Type": "application/json"}) as response:
+            assert response.status == 400
     assert (await linh.login("wrong password")).status == 401
     assert (await linh.get("/api/queue"))[0] == 401
     for _ in range(4):
@@ -348,3 +356,24 @@ async def test_a_waiting_user_hears_when_their_place_changes_meaningfully(start_
     finally:
         for tab in tabs:
             await tab.close()
+
+
+async def test_malformed_or_oversized_requests_get_a_4xx_and_change_nothing(customer, agent,
+                                                                           redis_clean):
+    linh = await agent("linh", languages="vi", skills="cards")
+    ticket_id, _ = await escalated(customer)
+    assert (await linh.post("/api/claim", {"ticket_id": {"$ne": 1}}))[0] == 409
+    assert (await linh.post("/api/claim", {"ticket_id": "no-such-ticket"}))[0] == 409
+    async with linh.http.post(f"{linh.url}/api/claim", data=b"x" * 100_000, headers={
+            "X-CSRF-Token": linh.csrf, "Content-Type": "application/json"}) as response:
+        assert response.status == 413
+    assert (await linh.get("/api/canned?language=fr"))[0] == 400
+    assert (await linh.get("/api/chats/..%2F..%2Fetc"))[0] == 403
+    assert await HandoffQueue(redis_clean).get(ticket_id) is not None  # still waiting
+    assert (await linh.post("/api/claim", {"ticket_id": ticket_id}))[0] == 200
+    for body in ({"skill": "astrology"}, {"agent": {"x": 1}}, {}):
+        assert (await linh.post(f"/api/chats/{ticket_id}/transfer", body))[0] == 400
+    for text in ("", "   ", "x" * 2001):
+        assert (await linh.post(f"/api/chats/{ticket_id}/reply", {"text": text}))[0] == 400
+    assert (await HandoffQueue(redis_clean).get(ticket_id)).agent == "linh"
+    assert (await linh.post("/api/messages/M-NOPE/done"))[0] == 404
