@@ -68,18 +68,23 @@ class WeChatAPI:
         key = keys.wechat_token(self.settings.app_id)
         deadline = asyncio.get_running_loop().time() + FETCH_WAIT_S
         while True:
-            value = await self.client.get(key)
-            token = value.decode() if isinstance(value, bytes) else value
-            if token and token != stale:
+            if token := await self._usable_token(key, stale):
                 return token
             lock = keys.wechat_token_lock(self.settings.app_id)
             if await self.client.set(lock, "1", nx=True, ex=10) or \
                     asyncio.get_running_loop().time() > deadline:
                 try:
-                    return await self._fetch_token(key)
+                    # Read again under the lock: another instance may have fetched between our
+                    # read and our lock, and a second fetch would invalidate its token.
+                    return await self._usable_token(key, stale) or await self._fetch_token(key)
                 finally:
                     await self.client.delete(lock)
             await asyncio.sleep(0.1)  # another instance is fetching: take its token
+
+    async def _usable_token(self, key: str, stale: str | None) -> str | None:
+        value = await self.client.get(key)
+        token = value.decode() if isinstance(value, bytes) else value
+        return token if token and token != stale else None
 
     async def _fetch_token(self, key: str) -> str:
         data = await self._request("GET", "/cgi-bin/token", params={
