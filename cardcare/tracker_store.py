@@ -24,8 +24,16 @@ from typing import Any
 from rasa.core.tracker_store import InMemoryTrackerStore, RedisTrackerStore
 from rasa.shared.core.trackers import DialogueStateTracker
 
+from cardcare import rasa_patches
 from cardcare.logs import mask_records
 from cardcare.masking import mask_events
+
+
+def _in_rasa() -> None:
+    """What CardCare installs in the Rasa process, once Rasa loads one of these stores (every
+    endpoints file names one): masked log lines, and the pinned speed patch."""
+    mask_records()
+    rasa_patches.apply()
 
 
 def serialise_masked(tracker: DialogueStateTracker) -> str:
@@ -39,7 +47,7 @@ class MaskingInMemoryTrackerStore(InMemoryTrackerStore):
     """Rasa's in-memory store, masking what it keeps between turns."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        mask_records()  # Rasa's own log lines are masked too, once Rasa loads this store
+        _in_rasa()
         super().__init__(*args, **kwargs)
 
     async def save(self, tracker: DialogueStateTracker) -> None:
@@ -57,7 +65,7 @@ class MaskingRedisTrackerStore(RedisTrackerStore):
     """Rasa's Redis store, masking what it writes and expiring it after the retention period."""
 
     def __init__(self, *args: Any, record_exp: float | None = None, **kwargs: Any) -> None:
-        mask_records()  # Rasa's own log lines are masked too, once Rasa loads this store
+        _in_rasa()
         super().__init__(*args, record_exp=record_exp or RETENTION_S, **kwargs)
 
     @staticmethod
