@@ -124,7 +124,8 @@ def _endpoints_file(config: StackConfig) -> Path:
              # Each bot message says its language, for the gateway's own texts.
              "nlg:", "  type: cardcare.nlg.LanguageTaggingGenerator"]
     if not config.redis_url:
-        lines += ["tracker_store:", "  type: cardcare.tracker_store.MaskingInMemoryTrackerStore"]
+        lines += ["tracker_store:", "  type: cardcare.tracker_store.MaskingInMemoryTrackerStore",
+                  "lock_store:", "  type: cardcare.lock_store.WakingInMemoryLockStore"]
     else:
         url = urlparse(config.redis_url)
         db = (url.path or "/0").lstrip("/") or "0"
@@ -135,7 +136,8 @@ def _endpoints_file(config: StackConfig) -> Path:
             common.append("  password: ${REDIS_PASSWORD}")
         lines += ["tracker_store:", "  type: cardcare.tracker_store.MaskingRedisTrackerStore",
                   *common, f"  db: {db}",
-                  "lock_store:", "  type: redis", *common, f"  db: {db}"]
+                  "lock_store:", "  type: cardcare.lock_store.WakingRedisLockStore", *common,
+                  f"  db: {db}"]
     path = config.log_dir / f"endpoints-{config.rasa_port}.yml"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path

@@ -14,6 +14,7 @@ def test_endpoints_are_in_memory_by_default_and_masked(tmp_path):
             "Authorization": "Bearer ${CARDCARE_ACTIONS_TOKEN}"}},  # the token: environment
         "nlg": {"type": "cardcare.nlg.LanguageTaggingGenerator"},
         "tracker_store": {"type": "cardcare.tracker_store.MaskingInMemoryTrackerStore"},
+        "lock_store": {"type": "cardcare.lock_store.WakingInMemoryLockStore"},
     }
 
 
@@ -47,7 +48,7 @@ def test_redis_url_configures_tracker_and_lock_stores(tmp_path):
               "password": "${REDIS_PASSWORD}", "db": 3}
     assert endpoints["tracker_store"] == {
         "type": "cardcare.tracker_store.MaskingRedisTrackerStore", **common}
-    assert endpoints["lock_store"] == {"type": "redis", **common}
+    assert endpoints["lock_store"] == {"type": "cardcare.lock_store.WakingRedisLockStore", **common}
 
 
 def test_the_sandbox_bank_is_embedded_unless_a_bank_is_named(tmp_path):
