@@ -59,6 +59,9 @@ class _State:
     count: int  # messages in this rate-limit window, this one included
     offer: Offer | None
     language: str  # for the gateway's own texts: Rasa's last, else the platform's hint
+    # What Rasa is told to prefer when a message does not tell its language: Rasa's last (which
+    # carries the language into a new Rasa session), else the platform's; None if neither.
+    hint: str | None
 
 
 class Router:
@@ -95,7 +98,7 @@ class Router:
             return
         try:
             replies = await self.rasa.turn(subject, inbound.channel, message, inbound.message_id,
-                                           inbound.language_hint)
+                                           state.hint)
         except RasaError as error:
             log.error("gateway.rasa.failed", error=str(error))
             await self._say(inbound, state, "unavailable")
@@ -120,9 +123,10 @@ class Router:
             pipe.get(mode_key(subject)).incr(rate).expire(rate, 120)
             pipe.get(keys.choices(subject)).get(keys.language(subject))
             mode, count, _, offer, language = await pipe.execute()
+        hint = (language.decode() if isinstance(language, bytes) else language) \
+            or inbound.language_hint
         return _State(Mode.parse(mode), int(count), Offers.parse(offer),
-                      (language.decode() if isinstance(language, bytes) else language)
-                      or inbound.language_hint or DEFAULT_LANGUAGE)
+                      hint or DEFAULT_LANGUAGE, hint)
 
     async def _rasa_text(self, inbound: Inbound, state: _State) -> str | None:
         """What to send Rasa for ``inbound``, or None when the gateway answered it itself."""

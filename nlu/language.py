@@ -9,8 +9,10 @@ models trained at `rasa train` time on the training examples, whose language is 
 ``language`` metadata of their intent block (``data/nlu/<language>/``).
 
 The guess is stored on the message as the ``language`` output property with its confidence
-and the candidates it could not rule out, so the dialogue can keep the conversation's
-language when a message ("ok", "你好") does not tell.
+and the candidates it could not rule out.  It also becomes a ``language`` entity, the
+candidates in order of preference, which fills the ``language`` slot (``LanguageSlot``) in Rasa
+itself: the conversation keeps its language when a message ("ok", "你好") does not tell, with
+no call to the action server on every message.
 """
 
 from __future__ import annotations
@@ -25,7 +27,8 @@ from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
-from rasa.shared.nlu.constants import TEXT
+from rasa.shared.core.slots import Slot, TextSlot
+from rasa.shared.nlu.constants import ENTITIES, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
@@ -37,6 +40,11 @@ from nlu.normalize import fold_diacritics, script_tables
 # equal.
 LANGUAGES = ("en", "zh-Hans", "zh-Hant", "vi")
 LANGUAGE_PROPERTY = "language"
+# The entity (and slot) carrying each message's possible languages to the dialogue.
+LANGUAGE_ENTITY = "language"
+# cardcare.conversation.LANGUAGE_HINT_KEY, copied as LANGUAGES is: the channel's language for
+# the user (Telegram's app language, say), in the message's metadata.
+LANGUAGE_HINT_KEY = "language_hint"
 LANGUAGE_METADATA_KEY = "language"
 _MODELS_FILE = "language_models.json"
 
@@ -153,6 +161,45 @@ def identify(text: str, models: LanguageModels | None = None) -> LanguageGuess:
     return LanguageGuess("en", 0.0, LANGUAGES)  # digits, emoji, punctuation only
 
 
+def preference(guess: LanguageGuess, hint: str | None = None) -> list[str]:
+    """The languages a message leaves possible, in the order a conversation that speaks none of
+    them takes them: the channel's hint when the message allows it, then the guess.
+
+    "你好" from an app set to Traditional Chinese → ``["zh-Hant", "zh-Hans"]``.
+    """
+    first = (hint,) if hint in guess.candidates else ()
+    return list(dict.fromkeys((*first, guess.code, *guess.candidates)))
+
+
+class LanguageSlot(TextSlot):
+    """The conversation's language, decided in Rasa as each message arrives.
+
+    Filled from the ``language`` entity (``preference``'s list) or from an explicit request
+    ("English please": one code).  It keeps the language it has when the message leaves that
+    one possible ("ok" in a Vietnamese chat, "你好" in a Traditional one), else takes the first.
+    Anything that is not one of LANGUAGES leaves it as it was.  Rasa replays a conversation's
+    events through this setter, so a stored conversation comes back with the same language.
+    """
+
+    type_name = "nlu.language.LanguageSlot"
+
+    @property
+    def value(self) -> Any:
+        """One of LANGUAGES, or None before the first message."""
+        return self._value
+
+    @value.setter
+    def value(self, value: Any) -> None:
+        if value is None:  # Rasa resetting the slot
+            Slot.value.fset(self, None)  # type: ignore[attr-defined]
+            return
+        offered = [value] if isinstance(value, str) else list(value)
+        possible = [code for code in offered if code in LANGUAGES]
+        if possible:
+            chosen = self._value if self._value in possible else possible[0]
+            Slot.value.fset(self, chosen)  # type: ignore[attr-defined]
+
+
 def writes_in_script_of(text: str, language: str) -> bool:
     """Whether the text holds any writing in the language's script (Han or Latin letters).
 
@@ -259,12 +306,17 @@ class LanguageIdentifier(GraphComponent):
         return self._resource
 
     def process(self, messages: list[Message]) -> list[Message]:
-        """Identifies the language of each message's text."""
+        """Identifies the language of each message's text; adds the ``language`` entity."""
         for message in messages:
             text = message.get(TEXT)
             if text:
                 guess = identify(text, self.models)
                 message.set(LANGUAGE_PROPERTY, guess.as_dict(), add_to_output=True)
+                hint = (message.get("metadata") or {}).get(LANGUAGE_HINT_KEY)
+                entity = {"entity": LANGUAGE_ENTITY, "value": preference(guess, hint),
+                          "start": 0, "end": len(text), "confidence_entity": guess.confidence,
+                          "extractor": type(self).__name__}
+                message.set(ENTITIES, [*message.get(ENTITIES, []), entity], add_to_output=True)
         return messages
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:

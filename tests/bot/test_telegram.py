@@ -70,6 +70,16 @@ async def test_a_duplicate_delivery_is_processed_once(gateway, telegram, fake_ra
     assert turn.metadata == {"language_hint": "zh-Hant"}
 
 
+async def test_rasas_last_language_is_the_hint_that_outlives_a_rasa_session(
+        gateway, telegram, fake_rasa):
+    await post(gateway, text_update(1, CHAT, "speak vi", language_code="en"))
+    await telegram.wait_for_messages(CHAT, 1)
+    await post(gateway, text_update(2, CHAT, "ok", language_code="en"))
+    await telegram.wait_for_messages(CHAT, 2)
+    assert [t.metadata for t in fake_rasa.turns] == [{"language_hint": "en"},
+                                                     {"language_hint": "vi"}]
+
+
 async def test_a_button_round_trip(gateway, telegram, fake_rasa):
     await post(gateway, text_update(1, CHAT, "buttons"))
     [question] = await telegram.wait_for_messages(CHAT, 1)

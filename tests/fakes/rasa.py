@@ -13,6 +13,7 @@ shape), records every turn with its start and end, and answers predictably:
 * ``long <lines>``: that many lines of 100 characters;
 * ``handoff <reason>``: hands over to a person as the action server does (a text, then the
   escalation as a custom message: ``cardcare.escalation``), with a masked transcript;
+* ``speak <language>``: answers in that language, as Rasa does when a message tells it;
 * anything else: ``echo: <text>`` in the language of the hint, or ``en``.
 """
 
@@ -93,6 +94,8 @@ class FakeRasa:
     async def _answer(self, turn: Turn) -> web.Response:
         language = turn.metadata.get("language_hint") or "en"
         words = turn.text.split()
+        if words[:1] == ["speak"]:
+            language = words[1]
         if words[:1] == ["slow"]:
             await asyncio.sleep(float(words[1]))
         if turn.text == "silent":

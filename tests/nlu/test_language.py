@@ -3,7 +3,18 @@ from rasa.shared.nlu.training_data.loading import load_data
 from rasa.shared.nlu.training_data.message import Message
 
 from cardcare import conversation
-from nlu.language import LANGUAGES, LanguageModels, example_language, identify, train_models
+from nlu.language import (
+    LANGUAGE_HINT_KEY,
+    LANGUAGES,
+    LanguageGuess,
+    LanguageIdentifier,
+    LanguageModels,
+    LanguageSlot,
+    example_language,
+    identify,
+    preference,
+    train_models,
+)
 from tests.conftest import ROOT
 
 
@@ -89,3 +100,81 @@ def test_example_language_reads_intent_or_example_metadata():
 
 def test_the_languages_are_the_ones_every_process_uses():
     assert LANGUAGES == conversation.LANGUAGES
+    assert LANGUAGE_HINT_KEY == conversation.LANGUAGE_HINT_KEY
+
+
+def _slot(current: str | None) -> LanguageSlot:
+    slot = LanguageSlot("language", mappings=[], influence_conversation=False)
+    slot.value = current
+    return slot
+
+
+ALL = tuple(LANGUAGES)
+
+
+@pytest.mark.parametrize(
+    ("guess", "current", "expected"),
+    [
+        (LanguageGuess("vi", 0.99, ("vi",)), None, "vi"),
+        (LanguageGuess("vi", 0.99, ("vi",)), "en", "vi"),  # the reply language follows
+        (LanguageGuess("en", 1.0, ("en", "vi")), "vi", "vi"),  # "ok" keeps Vietnamese
+        (LanguageGuess("zh-Hans", 0.5, ("zh-Hans", "zh-Hant")), "zh-Hant", "zh-Hant"),  # "你好"
+        # Chinese is certain even when the script is not: an English chat turns Chinese.
+        (LanguageGuess("zh-Hans", 0.5, ("zh-Hans", "zh-Hant")), "en", "zh-Hans"),
+        (LanguageGuess("en", 0.9, ALL), "zh-Hant", "zh-Hant"),  # "ok"
+        (LanguageGuess("en", 0.9, ("en", "vi")), "zh-Hant", "en"),  # a whole English sentence
+        (LanguageGuess("zh-Hant", 0.5, ("zh-Hans", "zh-Hant")), None, "zh-Hant"),
+        (LanguageGuess("en", 0.0, ALL), "vi", "vi"),  # "1234"
+    ],
+)
+def test_the_slot_keeps_the_conversations_language_when_the_message_allows_it(
+        guess, current, expected):
+    slot = _slot(current)
+    slot.value = preference(guess)
+    assert slot.value == expected
+
+
+def test_a_channel_hint_settles_what_the_message_leaves_open():
+    ambiguous = LanguageGuess("zh-Hans", 0.5, ("zh-Hans", "zh-Hant"))
+    assert preference(ambiguous, hint="zh-Hant") == ["zh-Hant", "zh-Hans"]
+    assert preference(LanguageGuess("vi", 0.99, ("vi",)), hint="zh-Hant") == ["vi"]
+    slot = _slot("zh-Hans")  # the conversation's own language still comes first
+    slot.value = preference(ambiguous, hint="zh-Hant")
+    assert slot.value == "zh-Hans"
+
+
+@pytest.mark.parametrize("value", ["fr", [], ["klingon"], "zh-hant"])
+def test_what_is_not_a_language_leaves_the_slot_alone(value):
+    slot = _slot("vi")
+    slot.value = value
+    assert slot.value == "vi"
+
+
+def test_an_explicit_request_is_one_code_and_wins():
+    slot = _slot("zh-Hans")
+    slot.value = "en"
+    assert slot.value == "en"
+    slot.reset()
+    assert slot.value is None and not slot.has_been_set
+
+
+def test_rasa_replays_a_stored_conversation_to_the_same_language():
+    from rasa.shared.core.events import SlotSet
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    events = [SlotSet("language", ["zh-Hant", "zh-Hans"]),
+              SlotSet("language", ["zh-Hans", "zh-Hant"]),
+              SlotSet("language", ["en", "vi"]), SlotSet("language", ["vi", "en"])]
+    tracker = DialogueStateTracker.from_events("replayed", events, slots=[_slot(None)])
+    assert tracker.get_slot("language") == "en"
+    again = DialogueStateTracker.from_dict("replayed", [e.as_dict() for e in events],
+                                           slots=[_slot(None)])
+    assert again.get_slot("language") == "en"
+
+
+def test_every_message_carries_its_possible_languages_as_an_entity(models):
+    identifier = LanguageIdentifier(None, None, models)
+    message = Message({"text": "你好", "metadata": {LANGUAGE_HINT_KEY: "zh-Hant"}})
+    identifier.process([message])
+    [entity] = [e for e in message.get("entities") if e["entity"] == "language"]
+    assert entity["value"] == ["zh-Hant", "zh-Hans"]
