@@ -11,9 +11,6 @@ ends here, so the bot resumes clean when the person hands the chat back.
 from __future__ import annotations
 
 import copy
-import json
-import re
-from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType
@@ -23,15 +20,7 @@ from rasa_sdk.types import DomainDict
 from actions import slots
 from actions.flow import end_flow
 from cardcare.conversation import DEFAULT_LANGUAGE
-from cardcare.escalation import (
-    HANDOFF_KEY,
-    MAX_TEXT_CHARS,
-    MAX_TRANSCRIPT,
-    Escalation,
-    Reason,
-    Summary,
-    Turn,
-)
+from cardcare.escalation import HANDOFF_KEY, MAX_TEXT_CHARS, Digest, Escalation, Reason, Summary
 from cardcare.masking import mask_events, mask_text
 
 # The flow that was waiting when the user asked for a person says what it is about.
@@ -41,9 +30,6 @@ _FLOW_REASONS = {
     "action_dispute_charge": Reason.DISPUTE,
     "action_repayment_plan": Reason.REPAYMENT,
 }
-_PAYLOAD = re.compile(r"/(\w+)(\{.*\})?", re.DOTALL)
-# Entities worth an agent's eye (the rest are ids the desk cannot use).
-_ENTITIES = ("card_last4", "amount", "months", "merchant", "period", "limit_kind")
 
 
 def reason_for(tracker: Tracker) -> Reason:
@@ -59,71 +45,37 @@ def reason_for(tracker: Tracker) -> Reason:
         return Reason.HUMAN_AGENT
 
 
-def summary_of(tracker: Tracker, session: list[dict[str, Any]],
-               pending: list[EventType]) -> Summary:
+def summary_of(tracker: Tracker, digest: Digest, pending: list[EventType]) -> Summary:
     """What the agent must not ask again: language, verification, intents, entities, facts
-    (with those of ``pending``, the events this action run decided on so far).  ``session``
-    is ``masked_session``'s."""
-    intents: list[str] = []
-    entities: dict[str, str] = {}
-    for event in session:
-        if event.get("event") != "user":
-            continue
-        parse = event.get("parse_data") or {}
-        intent = (parse.get("intent") or {}).get("name")
-        if intent and intent not in intents:
-            intents.append(intent)
-        for entity in parse.get("entities") or []:
-            if entity.get("entity") in _ENTITIES and entity.get("value") is not None:
-                entities[entity["entity"]] = mask_text(str(entity["value"]))[:200]
+    (with those of ``pending``, the events this action run decided on so far).  ``digest``
+    is ``session_digest``'s."""
     facts = next((e["value"] for e in reversed(pending)
                   if e.get("event") == "slot" and e.get("name") == slots.BOT_DID), None)
     complaint = tracker.get_slot(slots.COMPLAINT_DETAILS)
     return Summary(language=tracker.get_slot(slots.LANGUAGE) or DEFAULT_LANGUAGE,
                    verified=tracker.get_slot(slots.VERIFICATION) == "verified",
-                   intents=tuple(intents[-20:]), entities=entities,
+                   intents=digest.intents, entities=digest.entities,
                    facts=tuple(facts if facts is not None
                                else tracker.get_slot(slots.BOT_DID) or ()),
                    complaint=mask_text(str(complaint))[:MAX_TEXT_CHARS] if complaint else None)
 
 
-def readable(text: str) -> str:
-    """A tapped button's payload as an agent reads it: ``/lost_card{"card_last4":"4821"}`` →
-    ``[button] lost_card (card_last4: 4821)``; typed text as it is."""
-    payload = _PAYLOAD.fullmatch(text.strip())
-    if payload is None:
-        return text
-    try:
-        values = json.loads(payload.group(2)) if payload.group(2) else {}
-    except ValueError:
-        values = {}
-    shown = ", ".join(f"{k}: {v}" for k, v in values.items()) if isinstance(values, dict) else ""
-    return f"[button] {payload.group(1)}" + (f" ({shown})" if shown else "")
-
-
-def transcript_of(session: list[dict[str, Any]]) -> tuple[Turn, ...]:
-    """The session's messages so far (``masked_session``'s events)."""
-    turns = [Turn("user" if e["event"] == "user" else "bot",
-                  mask_text(readable(e.get("text") or ""))[:MAX_TEXT_CHARS],
-                  float(e.get("timestamp") or 0))
-             for e in session if e.get("event") in ("user", "bot") and e.get("text")]
-    return tuple(turns[-MAX_TRANSCRIPT:])
-
-
-def masked_session(tracker: Tracker) -> list[dict[str, Any]]:
-    """This session's events, masked as the tracker store keeps them (a copy)."""
+def session_digest(tracker: Tracker) -> Digest:
+    """This session's messages, masked as the tracker store keeps them: what the store
+    archived out of a long session (the ``earlier`` slot), then the events still live."""
     events = tracker.events
     start = max((i for i, e in enumerate(events) if e.get("event") == "session_started"),
                 default=0)
-    return mask_events(copy.deepcopy(list(events[start:])))
+    live = mask_events(copy.deepcopy(list(events[start:])))
+    return Digest.of(live, tracker.get_slot(slots.EARLIER))
 
 
 def escalate(dispatcher: CollectingDispatcher, tracker: Tracker, reason: Reason,
              pending: list[EventType] | None = None) -> list[EventType]:
     """Says the chat goes to a person and attaches the escalation; ends any flow."""
-    session = masked_session(tracker)
-    escalation = Escalation(reason, summary_of(tracker, session, pending or []),
-                            transcript_of(session))
+    digest = session_digest(tracker)
+    escalation = Escalation(reason, summary_of(tracker, digest, pending or []),
+                            digest.transcript)
     dispatcher.utter_message(response="utter_handoff_requested",
                              json_message={HANDOFF_KEY: escalation.to_dict()})
     return end_flow()

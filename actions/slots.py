@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cardcare.conversation import IDENTITY_DETAILS_SLOT, OTP_CODE_SLOT
+from cardcare.conversation import EARLIER_SLOT, IDENTITY_DETAILS_SLOT, OTP_CODE_SLOT
 
 LANGUAGE = "language"
 REQUESTED_SLOT = "requested_slot"
@@ -37,6 +37,8 @@ FRAUD_TRANSACTIONS = "fraud_transactions"
 HANDOFF_REASON = "handoff_reason"
 COMPLAINT_DETAILS = "complaint_details"
 BOT_DID = "bot_did"
+# The session's messages the tracker store archived (cardcare/tracker_store.py), digested.
+EARLIER = EARLIER_SLOT
 
 # What a verification in progress holds; cleared when it ends, however it ends.
 VERIFYING = (PENDING_ACTION, CHALLENGE_ID, IDENTITY_DETAILS, OTP_CODE)

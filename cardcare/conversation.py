@@ -25,6 +25,9 @@ VERIFY_FORM: Final = "verify_form"
 IDENTITY_DETAILS_SLOT: Final = "identity_details"
 OTP_CODE_SLOT: Final = "otp_code"
 VERIFICATION_SLOTS: Final = frozenset({IDENTITY_DETAILS_SLOT, OTP_CODE_SLOT})
+# What the tracker store archived out of a long session, digested for a handoff
+# (``cardcare.escalation.Digest``): the store writes it, the action server reads it.
+EARLIER_SLOT: Final = "earlier"
 
 # The longest message a turn takes.  Longer ones are not understood but answered "please
 # split it" (the gateway says so itself; Rasa's channels replace the text with this intent so

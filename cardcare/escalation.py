@@ -12,10 +12,14 @@ Standard library only: the action server, the gateway and the desk all load it.
 from __future__ import annotations
 
 import enum
+import json
+import re
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any, Final
 
 from cardcare.conversation import LANGUAGES
+from cardcare.masking import mask_text
 
 # The key of Rasa's custom message that carries an escalation.
 HANDOFF_KEY: Final = "handoff"
@@ -23,6 +27,10 @@ HANDOFF_KEY: Final = "handoff"
 MAX_TRANSCRIPT: Final = 80
 MAX_TEXT_CHARS: Final = 2000
 MAX_FACTS: Final = 30
+MAX_INTENTS: Final = 20
+# Entities worth an agent's eye (the rest are ids the desk cannot use).
+AGENT_ENTITIES: Final = ("card_last4", "amount", "months", "merchant", "period", "limit_kind")
+_PAYLOAD = re.compile(r"/(\w+)(\{.*\})?", re.DOTALL)
 
 
 class Priority(enum.IntEnum):
@@ -158,3 +166,74 @@ def _text(value: Any, limit: int) -> str:
     if not isinstance(value, (str, int, float)) or isinstance(value, bool):
         raise EscalationError("a text field holds no text")
     return str(value)[:limit]
+
+
+def readable(text: str) -> str:
+    """A tapped button's payload as an agent reads it: ``/lost_card{"card_last4":"4821"}`` →
+    ``[button] lost_card (card_last4: 4821)``; typed text as it is."""
+    payload = _PAYLOAD.fullmatch(text.strip())
+    if payload is None:
+        return text
+    try:
+        values = json.loads(payload.group(2)) if payload.group(2) else {}
+    except ValueError:
+        values = {}
+    shown = ", ".join(f"{k}: {v}" for k, v in values.items()) if isinstance(values, dict) else ""
+    return f"[button] {payload.group(1)}" + (f" ({shown})" if shown else "")
+
+
+@dataclass(frozen=True)
+class Digest:
+    """What a session's messages tell an agent: the intents in the order first seen, the
+    entities worth their eye (latest value), and the transcript, all masked and bounded.
+
+    Built by the action server from the session's events when it hands over, and by the
+    tracker store (``cardcare.tracker_store``) from the events it archives out of a long
+    session, kept in a slot so that the handoff still sees them (``earlier``)."""
+
+    intents: tuple[str, ...] = ()
+    entities: dict[str, str] = field(default_factory=dict)
+    transcript: tuple[Turn, ...] = ()
+
+    @classmethod
+    def of(cls, events: Iterable[Mapping[str, Any]], earlier: Any = None) -> Digest:
+        """The digest of serialised tracker events (masked), after ``earlier``'s (a digest's
+        ``to_dict``, or None)."""
+        before = cls.from_dict(earlier)
+        intents = list(before.intents)
+        entities = dict(before.entities)
+        turns = list(before.transcript)
+        for event in events:
+            kind = event.get("event")
+            if kind in ("user", "bot") and event.get("text"):
+                turns.append(Turn("user" if kind == "user" else "bot",
+                                  mask_text(readable(str(event["text"])))[:MAX_TEXT_CHARS],
+                                  float(event.get("timestamp") or 0)))
+            if kind != "user":
+                continue
+            parse = event.get("parse_data") or {}
+            intent = (parse.get("intent") or {}).get("name")
+            if intent and intent not in intents:
+                intents.append(intent)
+            for entity in parse.get("entities") or []:
+                if entity.get("entity") in AGENT_ENTITIES and entity.get("value") is not None:
+                    entities[entity["entity"]] = mask_text(str(entity["value"]))[:200]
+        return cls(tuple(intents[-MAX_INTENTS:]), entities, tuple(turns[-MAX_TRANSCRIPT:]))
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready, for a slot."""
+        return {"intents": list(self.intents), "entities": dict(self.entities),
+                "transcript": [asdict(t) for t in self.transcript]}
+
+    @classmethod
+    def from_dict(cls, data: Any) -> Digest:
+        """The inverse of ``to_dict``; anything else is an empty digest (a slot never set)."""
+        if not isinstance(data, Mapping):
+            return cls()
+        try:
+            return cls(tuple(str(i) for i in data.get("intents") or ()),
+                       {str(k): str(v) for k, v in (data.get("entities") or {}).items()},
+                       tuple(Turn(str(t["who"]), str(t["text"]), float(t["time"]))
+                             for t in data.get("transcript") or ()))
+        except (KeyError, TypeError, ValueError, AttributeError):
+            return cls()

@@ -100,10 +100,13 @@ def _mask_message(event: dict[str, Any], mask: Any) -> None:
                 entity[key] = mask(entity[key])
 
 
-def mask_events(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Masks serialised tracker events in place and returns them."""
-    requested: str | None = None
-    loop: str | None = None
+def mask_events(events: list[dict[str, Any]], loop: str | None = None,
+                requested: str | None = None) -> list[dict[str, Any]]:
+    """Masks serialised tracker events in place and returns them.
+
+    ``loop`` and ``requested`` are the active loop and requested slot before the first event,
+    for events that continue a conversation (the tracker store masks only what is new).
+    """
     for event in events:
         kind = event.get("event")
         if kind == "slot" and event.get("name") == "requested_slot":

@@ -18,7 +18,7 @@ from actions.repayment import ActionRepaymentPlan
 from actions.rewards import ActionRewardsPoints
 from actions.router import ActionAffirm, ActionDeny, ActionResumeFlow
 from cardcare.dev.driver import Chat
-from cardcare.escalation import Escalation, Priority, Reason, Skill
+from cardcare.escalation import Digest, Escalation, Priority, Reason, Skill
 from tests.sandbox import CUSTOMERS, Bank
 
 LANGUAGE = {"cus_emma": "en", "cus_wang": "zh-Hans", "cus_chen": "zh-Hant", "cus_wong": "zh-Hant",
@@ -115,6 +115,22 @@ async def test_lost_card_blocks_in_one_turn_then_replaces(bank: Bank, chat: Chat
     assert said[-1] == "can I talk to someone"
     assert '[button] lost_card (card_last4: 4821)' in said
     assert chat.slots["handoff_reason"] is None  # asked once, then forgotten
+
+
+async def test_a_handoff_after_a_long_session_sees_what_the_store_archived(chat: Chat) -> None:
+    # The tracker store moved the session's first turns to its archive and left their digest
+    # in the ``earlier`` slot (cardcare/tracker_store.py): the agent still gets all of it.
+    chat.slots["earlier"] = Digest.of([
+        {"event": "user", "text": "my card ending 4821 is gone", "timestamp": 1.0,
+         "parse_data": {"intent": {"name": "lost_card"},
+                        "entities": [{"entity": "card_last4", "value": "4821"}]}},
+        {"event": "bot", "text": "Which card?", "timestamp": 2.0}]).to_dict()
+    await chat.user("a person please", "human_agent").run(ActionHandoff())
+    escalation = Escalation.from_dict(chat.last("utter_handoff_requested")["custom"]["handoff"])
+    assert [t.text for t in escalation.transcript] == [
+        "my card ending 4821 is gone", "Which card?", "a person please"]
+    assert escalation.summary.intents == ("lost_card", "human_agent")
+    assert escalation.summary.entities == {"card_last4": "4821"}
 
 
 async def test_lost_card_leads_into_a_fraud_report(bank: Bank, chat: Chat) -> None:
