@@ -99,6 +99,11 @@ def _bench(args: argparse.Namespace) -> int:
 
         print()
         print(handoff(args.queued, args.agents, args.samples, Path(args.out)), flush=True)
+    if args.section in ("all", "turns"):
+        from cardcare.dev.bench_turns import main as turns
+
+        print()
+        print(turns(Path(args.model), Path(args.out)), flush=True)
     return status
 
 
@@ -127,7 +132,7 @@ def main(argv: list[str] | None = None) -> int:
         "bench", help="action-server latency per flow; the gateway's overhead per channel; "
                       "the handoff's latencies")
     bench.add_argument("section", nargs="?", default="all",
-                       choices=("all", "actions", "channels", "handoff"))
+                       choices=("all", "actions", "channels", "handoff", "turns"))
     bench.add_argument("--runs", type=int, default=30)
     bench.add_argument("--users", type=int, default=16, help="channels: users at once")
     bench.add_argument("--turns", type=int, default=20, help="channels: messages per user")
