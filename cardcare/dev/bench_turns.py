@@ -80,9 +80,10 @@ class Figures:
         return len(self.concurrent) / self.concurrent_wall_s if self.concurrent_wall_s else 0.0
 
     def turn(self, n: int) -> float:
-        """Median latency of the ten turns around turn ``n`` (1-based) of the long conversation."""
+        """Median latency (ms) of the ten turns around turn ``n`` (1-based) of the long
+        conversation."""
         window = self.long[max(0, n - 6):n + 4]
-        return statistics.median(window) if window else 0.0
+        return statistics.median(window) * 1000 if window else 0.0
 
     @property
     def burst_step_ms(self) -> float:
@@ -105,8 +106,7 @@ def stock_model(log: Callable[[str], None]) -> Path:
     if models:
         return models[-1]
     log(f"Training the stock `rasa init` bot in {STOCK_DIR} (once) ...")
-    building = Path(tempfile.mkdtemp(prefix="cardcare-stock-"))
-    shutil.rmtree(building)  # rasa init wants to create the folder itself
+    building = Path(tempfile.mkdtemp(prefix="cardcare-stock-"))  # rasa init wants it empty
     rasa = Path(sys.executable).parent / "rasa"
     subprocess.run([str(rasa), "init", "--no-prompt", "--init-dir", str(building)],
                    check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,

@@ -140,6 +140,7 @@ def main(argv: list[str] | None = None) -> int:
     bench.add_argument("--agents", type=int, default=8, help="handoff: agents online")
     bench.add_argument("--samples", type=int, default=100,
                        help="handoff: escalations and replies timed")
+    bench.add_argument("--model", default=str(DEFAULT_MODEL))
     bench.add_argument("--out", default="results")
     bench.set_defaults(handler=_bench)
     args = parser.parse_args(argv)
