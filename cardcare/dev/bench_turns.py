@@ -37,7 +37,7 @@ from typing import Any
 import aiohttp
 
 from cardcare.conversation import subject
-from cardcare.dev.stack import DEFAULT_MODEL, Stack, StackConfig, _free_port, _redis_up
+from cardcare.dev.stack import DEFAULT_MODEL, ROOT, Stack, StackConfig, _free_port, _redis_up
 
 HOST = "127.0.0.1"
 SEQUENTIAL = 60
@@ -74,6 +74,7 @@ class Figures:
     burst_in_order: bool = False
     banking: list[float] = field(default_factory=list)
     rss_mb: float = 0.0
+    two_processes: float = 0.0  # throughput of the concurrent load on two Rasa processes
 
     @property
     def throughput(self) -> float:
@@ -171,6 +172,20 @@ def _fresh() -> str:
     return f"bench-{uuid.uuid4().hex[:12]}"
 
 
+async def concurrent(http: aiohttp.ClientSession, urls: list[str], figures: Figures) -> None:
+    """USERS users at once, each conversation served by one of ``urls`` (by its sender, as
+    the gateway maps a conversation to one Rasa process)."""
+    async def user() -> None:
+        for _ in range(TURNS_PER_USER):
+            sender = _fresh()
+            url = urls[int(sender[-8:], 16) % len(urls)]
+            figures.concurrent.append(await _timed(http, url, sender, "hello"))
+
+    started = time.perf_counter()
+    await asyncio.gather(*(user() for _ in range(USERS)))
+    figures.concurrent_wall_s = time.perf_counter() - started
+
+
 async def drive(http: aiohttp.ClientSession, url: str, figures: Figures) -> None:
     """The shared load: sequential, concurrent, one long conversation, one burst."""
     for _ in range(10):  # warm-up: first turns load lazily what the model needs
@@ -178,13 +193,7 @@ async def drive(http: aiohttp.ClientSession, url: str, figures: Figures) -> None
     for _ in range(SEQUENTIAL):
         figures.sequential.append(await _timed(http, url, _fresh(), "hello"))
 
-    async def user() -> None:
-        for _ in range(TURNS_PER_USER):
-            figures.concurrent.append(await _timed(http, url, _fresh(), "hello"))
-
-    started = time.perf_counter()
-    await asyncio.gather(*(user() for _ in range(USERS)))
-    figures.concurrent_wall_s = time.perf_counter() - started
+    await concurrent(http, [url], figures)
 
     sender = _fresh()
     for _ in range(LONG):
@@ -242,6 +251,25 @@ def _rasa_pid(stack: Stack) -> int:
     raise RuntimeError("no Rasa process in the stack")
 
 
+def _second_rasa(config: StackConfig) -> tuple[int, subprocess.Popen[bytes]]:
+    """One more ``rasa run`` beside the stack's, with its endpoints and channels files (the
+    same Redis stores and action server): its port and process."""
+    port = _free_port(HOST)
+    folder = config.log_dir
+    with (folder / f"rasa-{port}.log").open("wb") as handle:
+        process = subprocess.Popen(
+            [str(Path(sys.executable).parent / "rasa"), "run", "--interface", HOST,
+             "--port", str(port), "--model", str(config.model),
+             "--endpoints", str(folder / f"endpoints-{config.rasa_port}.yml"),
+             "--credentials", str(folder / f"credentials-{config.rasa_port}.yml")],
+            cwd=ROOT, stdout=handle, stderr=subprocess.STDOUT, start_new_session=True,
+            env={**os.environ, "RASA_TELEMETRY_ENABLED": "false",
+                 "CARDCARE_ACTIONS_TOKEN": config.actions_token,
+                 "CARDCARE_GATEWAY_TOKEN": config.gateway_token,
+                 "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")})
+    return port, process
+
+
 async def _cardcare(model: Path, folder: Path, redis_url: str | None, full: bool,
                     log: Callable[[str], None]) -> Figures:
     figures = Figures()
@@ -266,6 +294,18 @@ async def _cardcare(model: Path, folder: Path, redis_url: str | None, full: bool
                 sender = _fresh()
                 for _ in range(LONG):
                     figures.long.append(await _timed(http, config.rasa_url, sender, "hello"))
+                await concurrent(http, [config.rasa_url], figures)
+                log("Starting a second Rasa process on the same Redis ...")
+                second = _second_rasa(config)
+                try:
+                    url = f"http://{HOST}:{second[0]}"
+                    await _ready(http, url)
+                    two = Figures()
+                    await concurrent(http, [config.rasa_url, url], two)
+                    figures.two_processes = two.throughput
+                finally:
+                    os.killpg(second[1].pid, 15)
+                    second[1].wait(timeout=30)
         figures.rss_mb = _rss_mb(_rasa_pid(stack))
     return figures
 
@@ -328,7 +368,9 @@ def report(stock: Figures, cardcare: Figures, redis: Figures | None) -> str:
         lines.append(
             f"  With Redis stores: sequential p50 {pct(redis.sequential, .5):.1f} ms; one "
             f"conversation turn 10 {redis.turn(10):.1f} ms, turn 200 {redis.turn(LONG):.1f} ms "
-            f"({redis.turn(LONG) / max(redis.turn(10), 1e-9):.2f}x)")
+            f"({redis.turn(LONG) / max(redis.turn(10), 1e-9):.2f}x); {USERS} users at once: "
+            f"{redis.throughput:.1f} turns/s on one Rasa process, {redis.two_processes:.1f} on "
+            f"two (conversations split by sender)")
     lines += [
         "",
         "  Targets:",
