@@ -28,6 +28,7 @@ as Rasa's ``redis`` store) or ``cardcare.tracker_store.MaskingInMemoryTrackerSto
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -75,13 +76,6 @@ def _in_rasa() -> None:
     rasa_patches.apply()
 
 
-def serialise_masked(tracker: DialogueStateTracker) -> str:
-    """The tracker as Rasa's text stores serialise it, with secrets masked."""
-    dialogue = tracker.as_dialogue().as_dict()
-    mask_events(dialogue["events"])
-    return json.dumps(dialogue)
-
-
 @dataclass
 class _Stored:
     """A conversation's live part as stored (masked, serialised), and how many of the events
@@ -107,7 +101,32 @@ def _is(event: dict[str, Any], kind: str, name: str | None = None) -> bool:
 
 
 class WindowedStore(TrackerStore):
-    """The part of CardCare's stores that does not depend on where they keep things."""
+    """The part of CardCare's stores that does not depend on where they keep things; a store
+    says where with ``_put``, ``_live`` and ``_archived``."""
+
+    def _put(self, sender_id: str, written: Written, timeout: float | None) -> None:
+        raise NotImplementedError
+
+    def _live(self, sender_id: str) -> str | bytes | None:
+        raise NotImplementedError
+
+    def _archived(self, sender_id: str) -> Iterable[str | bytes]:
+        raise NotImplementedError
+
+    async def save(self, tracker: DialogueStateTracker, timeout: float | None = None) -> None:
+        """Stores the tracker masked, archiving what left the live part."""
+        await self.stream_events(tracker)
+        self._put(tracker.sender_id, self.write(tracker), timeout)
+
+    async def _retrieve(self, sender_id: str, fetch_all_sessions: bool
+                        ) -> DialogueStateTracker | None:
+        """The live part (one session), or with ``fetch_all_sessions`` the whole conversation."""
+        stored = self._live(sender_id)
+        if stored is None:
+            return None
+        if fetch_all_sessions:
+            return self.read_full(sender_id, stored, self._archived(sender_id))
+        return self.read(sender_id, stored)
 
     def read(self, sender_id: str, text: str | bytes) -> DialogueStateTracker:
         """The tracker of a stored live part (JSON), remembering what is stored of it."""
@@ -141,7 +160,7 @@ class WindowedStore(TrackerStore):
         stored: _Stored | None = getattr(tracker, _STORED, None)
         if stored is None or stored.covers > len(events):
             stored = _Stored([], 0, 0, None, None)
-        new = [events[i].as_dict() for i in range(stored.covers, len(events))]
+        new = [event.as_dict() for event in itertools.islice(events, stored.covers, None)]
         live = stored.events + mask_events(new, stored.loop, stored.requested)
         snapshot, archived = stored.snapshot, []
         start = _latest_session(live)
@@ -205,7 +224,7 @@ def _snapshot(state: DialogueStateTracker, before: list[dict[str, Any]], archive
     return [event.as_dict() for event in restated]
 
 
-class MaskingInMemoryTrackerStore(InMemoryTrackerStore, WindowedStore):
+class MaskingInMemoryTrackerStore(WindowedStore, InMemoryTrackerStore):
     """Rasa's in-memory store, masking what it keeps between turns, one session live."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -213,22 +232,16 @@ class MaskingInMemoryTrackerStore(InMemoryTrackerStore, WindowedStore):
         super().__init__(*args, **kwargs)
         self.archive: dict[str, list[str]] = {}
 
-    async def save(self, tracker: DialogueStateTracker) -> None:
-        """Stores the tracker masked, archiving what left the live part."""
-        await self.stream_events(tracker)
-        written = self.write(tracker)
-        self.store[tracker.sender_id] = written.live
+    def _put(self, sender_id: str, written: Written, timeout: float | None) -> None:
+        self.store[sender_id] = written.live
         if written.archived:
-            self.archive.setdefault(tracker.sender_id, []).extend(written.archived)
+            self.archive.setdefault(sender_id, []).extend(written.archived)
 
-    async def _retrieve(self, sender_id: str, fetch_all_sessions: bool
-                        ) -> DialogueStateTracker | None:
-        stored = self.store.get(sender_id)
-        if stored is None:
-            return None
-        if fetch_all_sessions:
-            return self.read_full(sender_id, stored, self.archive.get(sender_id, ()))
-        return self.read(sender_id, stored)
+    def _live(self, sender_id: str) -> str | None:
+        return self.store.get(sender_id)
+
+    def _archived(self, sender_id: str) -> list[str]:
+        return self.archive.get(sender_id, [])
 
 
 # How long a conversation is kept after its last turn, unless the endpoints file sets Rasa's
@@ -236,7 +249,7 @@ class MaskingInMemoryTrackerStore(InMemoryTrackerStore, WindowedStore):
 RETENTION_S = 30 * 24 * 3600
 
 
-class MaskingRedisTrackerStore(RedisTrackerStore, WindowedStore):
+class MaskingRedisTrackerStore(WindowedStore, RedisTrackerStore):
     """Rasa's Redis store, masking what it writes, one session live and the rest in a list
     beside it (``…tracker-archive:<sender>``), both expiring after the retention period.
 
@@ -252,25 +265,19 @@ class MaskingRedisTrackerStore(RedisTrackerStore, WindowedStore):
         """Outside ``key_prefix``, so that ``keys()`` lists conversations only."""
         return f"{self.key_prefix.rstrip(':')}-archive:{sender_id}"
 
-    async def save(self, tracker: DialogueStateTracker, timeout: float | None = None) -> None:
-        """Writes the live part and appends what left it to the archive, in one round trip."""
-        await self.stream_events(tracker)
-        written = self.write(tracker)
+    def _put(self, sender_id: str, written: Written, timeout: float | None) -> None:
+        """The live part and what left it, in one round trip."""
         expiry = int(timeout or self.record_exp or RETENTION_S)
         pipe = self.red.pipeline(transaction=True)
-        pipe.set(self.key_prefix + tracker.sender_id, written.live, ex=expiry)
-        archive = self.archive_key(tracker.sender_id)
+        pipe.set(self.key_prefix + sender_id, written.live, ex=expiry)
+        archive = self.archive_key(sender_id)
         if written.archived:
             pipe.rpush(archive, *written.archived)
         pipe.expire(archive, expiry)
         pipe.execute()
 
-    async def _retrieve(self, sender_id: str, fetch_all_sessions: bool
-                        ) -> DialogueStateTracker | None:
-        stored = self.red.get(self.key_prefix + sender_id)
-        if stored is None:
-            return None
-        if fetch_all_sessions:
-            return self.read_full(sender_id, stored,
-                                  self.red.lrange(self.archive_key(sender_id), 0, -1))
-        return self.read(sender_id, stored)
+    def _live(self, sender_id: str) -> str | None:
+        return self.red.get(self.key_prefix + sender_id)
+
+    def _archived(self, sender_id: str) -> list[str]:
+        return self.red.lrange(self.archive_key(sender_id), 0, -1)

@@ -37,7 +37,8 @@ from typing import Any
 import aiohttp
 
 from cardcare.conversation import subject
-from cardcare.dev.stack import DEFAULT_MODEL, ROOT, Stack, StackConfig, _free_port, _redis_up
+from cardcare.dev.bench_channels import _processes
+from cardcare.dev.stack import DEFAULT_MODEL, Stack, StackConfig, _free_port, _redis_up
 
 HOST = "127.0.0.1"
 SEQUENTIAL = 60
@@ -243,33 +244,6 @@ def _rss_mb(pid: int) -> float:
     return 0.0
 
 
-def _rasa_pid(stack: Stack) -> int:
-    for process in stack.processes:
-        args = [str(a) for a in process.args] if isinstance(process.args, list) else []
-        if args[1:2] == ["run"] and "actions" not in args:
-            return process.pid
-    raise RuntimeError("no Rasa process in the stack")
-
-
-def _second_rasa(config: StackConfig) -> tuple[int, subprocess.Popen[bytes]]:
-    """One more ``rasa run`` beside the stack's, with its endpoints and channels files (the
-    same Redis stores and action server): its port and process."""
-    port = _free_port(HOST)
-    folder = config.log_dir
-    with (folder / f"rasa-{port}.log").open("wb") as handle:
-        process = subprocess.Popen(
-            [str(Path(sys.executable).parent / "rasa"), "run", "--interface", HOST,
-             "--port", str(port), "--model", str(config.model),
-             "--endpoints", str(folder / f"endpoints-{config.rasa_port}.yml"),
-             "--credentials", str(folder / f"credentials-{config.rasa_port}.yml")],
-            cwd=ROOT, stdout=handle, stderr=subprocess.STDOUT, start_new_session=True,
-            env={**os.environ, "RASA_TELEMETRY_ENABLED": "false",
-                 "CARDCARE_ACTIONS_TOKEN": config.actions_token,
-                 "CARDCARE_GATEWAY_TOKEN": config.gateway_token,
-                 "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")})
-    return port, process
-
-
 async def _cardcare(model: Path, folder: Path, redis_url: str | None, full: bool,
                     log: Callable[[str], None]) -> Figures:
     figures = Figures()
@@ -296,17 +270,14 @@ async def _cardcare(model: Path, folder: Path, redis_url: str | None, full: bool
                     figures.long.append(await _timed(http, config.rasa_url, sender, "hello"))
                 await concurrent(http, [config.rasa_url], figures)
                 log("Starting a second Rasa process on the same Redis ...")
-                second = _second_rasa(config)
-                try:
-                    url = f"http://{HOST}:{second[0]}"
-                    await _ready(http, url)
-                    two = Figures()
-                    await concurrent(http, [config.rasa_url, url], two)
-                    figures.two_processes = two.throughput
-                finally:
-                    os.killpg(second[1].pid, 15)
-                    second[1].wait(timeout=30)
-        figures.rss_mb = _rss_mb(_rasa_pid(stack))
+                port = _free_port(HOST)
+                stack.spawn_rasa(port)
+                url = f"http://{HOST}:{port}"
+                await _ready(http, url)
+                two = Figures()
+                await concurrent(http, [config.rasa_url, url], two)
+                figures.two_processes = two.throughput
+        figures.rss_mb = _rss_mb(_processes(stack)["rasa"])
     return figures
 
 

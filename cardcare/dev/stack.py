@@ -225,6 +225,8 @@ class Stack:
     processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
     # Where the gateway keeps its state (set by ``start``).
     gateway_redis_url: str | None = None
+    # The processes' environment (set by ``start``).
+    _env: dict[str, str] = field(default_factory=dict)
 
     def start(self) -> Stack:
         """Starts the sandbox bank (unless a real one is configured), the action server, Rasa,
@@ -257,15 +259,8 @@ class Stack:
                  "--port", str(config.actions_port)],
                 env, actions_log,
             )
-            rasa = self._spawn(
-                [str(bin_dir / "rasa"), "run", "--enable-api", "--interface", config.host,
-                 "--port", str(config.rasa_port), "--model", str(config.model),
-                 "--endpoints", str(_endpoints_file(config)),
-                 "--credentials", str(_credentials_file(config)),
-                 # Rasa's HTTP API (trackers, trigger_intent) only for who holds this token.
-                 "--auth-token", config.rasa_api_token],
-                {**env, "SANIC_REQUEST_MAX_SIZE": str(RASA_MAX_BODY_BYTES)}, rasa_log,
-            )
+            self._env = env
+            rasa = self.spawn_rasa(config.rasa_port)
             _wait_until_up(f"{config.actions_url}/health", actions, actions_log)
             _wait_until_up(f"{config.rasa_url}/status?token={config.rasa_api_token}", rasa,
                            rasa_log)
@@ -275,6 +270,21 @@ class Stack:
             self.stop()
             raise
         return self
+
+    def spawn_rasa(self, port: int) -> subprocess.Popen[bytes]:
+        """A Rasa server of the stack on ``port``: the stack's own, or one more beside it with
+        the same endpoints and channels (so the same stores and action server); stopped with
+        the stack.  Call after ``start`` has begun (it holds the environment)."""
+        config = self.config
+        return self._spawn(
+            [str(Path(sys.executable).parent / "rasa"), "run", "--enable-api",
+             "--interface", config.host, "--port", str(port), "--model", str(config.model),
+             "--endpoints", str(_endpoints_file(config)),
+             "--credentials", str(_credentials_file(config)),
+             # Rasa's HTTP API (trackers, trigger_intent) only for who holds this token.
+             "--auth-token", config.rasa_api_token],
+            {**self._env, "SANIC_REQUEST_MAX_SIZE": str(RASA_MAX_BODY_BYTES)},
+            config.log_dir / f"rasa-{port}.log")
 
     def _start_gateway(self, env: dict[str, str]) -> None:
         """The gateway, on the Redis it needs (see the module docstring for which)."""

@@ -41,6 +41,13 @@ def _tracker(sender: str, domain: Domain) -> DialogueStateTracker:
     return tracker
 
 
+def _redis_store(domain: Domain, **kwargs: float) -> MaskingRedisTrackerStore:
+    """The store on the tests' Redis database, under its own key prefix."""
+    return MaskingRedisTrackerStore(domain, host="127.0.0.1",
+                                    db=int(TEST_REDIS_URL.rsplit("/", 1)[1]),
+                                    key_prefix="cardcaretest", **kwargs)
+
+
 async def test_memory_store_keeps_only_masked_messages():
     domain = Domain.load(str(ROOT / "domain.yml"))
     store = MaskingInMemoryTrackerStore(domain)
@@ -52,9 +59,7 @@ async def test_memory_store_keeps_only_masked_messages():
 
 async def test_redis_store_writes_masked_and_merges_turns(redis_client):
     domain = Domain.load(str(ROOT / "domain.yml"))
-    url = TEST_REDIS_URL.rsplit("/", 1)
-    store = MaskingRedisTrackerStore(domain, host="127.0.0.1", db=int(url[1]),
-                                     key_prefix="cardcaretest")
+    store = _redis_store(domain)
     sender = f"mask-{uuid.uuid4().hex[:8]}"
     tracker = _tracker(sender, domain)
     await store.save(tracker)
@@ -72,9 +77,7 @@ async def test_redis_store_writes_masked_and_merges_turns(redis_client):
 
 async def test_the_retention_is_rasas_record_exp_in_the_endpoints_file(redis_client):
     domain = Domain.load(str(ROOT / "domain.yml"))
-    url = TEST_REDIS_URL.rsplit("/", 1)
-    store = MaskingRedisTrackerStore(domain, host="127.0.0.1", db=int(url[1]),
-                                     key_prefix="cardcaretest", record_exp=3600)
+    store = _redis_store(domain, record_exp=3600)
     sender = f"keep-{uuid.uuid4().hex[:8]}"
     await store.save(_tracker(sender, domain))
     assert 3500 < redis_client.ttl(f"cardcaretest:tracker:{sender}") <= 3600
@@ -168,9 +171,7 @@ async def test_memory_store_keeps_a_long_session_short_and_loses_nothing():
 
 async def test_redis_store_keeps_a_long_session_short_and_loses_nothing(redis_client):
     domain = Domain.load(str(ROOT / "domain.yml"))
-    url = TEST_REDIS_URL.rsplit("/", 1)
-    store = MaskingRedisTrackerStore(domain, host="127.0.0.1", db=int(url[1]),
-                                     key_prefix="cardcaretest")
+    store = _redis_store(domain)
     sender = f"long-{uuid.uuid4().hex[:8]}"
     await _check_windowed(store, domain, sender)
     archive = f"cardcaretest:tracker-archive:{sender}"
