@@ -143,6 +143,13 @@ def test_a_channel_hint_settles_what_the_message_leaves_open():
     assert slot.value == "zh-Hans"
 
 
+@pytest.mark.parametrize("hint", ["xx", "", "zh-hant", "zh-Hant" * 1000, 7, ["zh-Hant"],
+                                  {"zh-Hant": 1}])
+def test_a_forged_or_malformed_hint_is_ignored(hint):
+    ambiguous = LanguageGuess("zh-Hans", 0.5, ("zh-Hans", "zh-Hant"))
+    assert preference(ambiguous, hint=hint) == ["zh-Hans", "zh-Hant"]  # type: ignore[arg-type]
+
+
 @pytest.mark.parametrize("value", ["fr", [], ["klingon"], "zh-hant"])
 def test_what_is_not_a_language_leaves_the_slot_alone(value):
     slot = _slot("vi")
