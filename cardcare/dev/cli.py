@@ -6,6 +6,7 @@ import argparse
 import os
 import signal
 import threading
+from collections.abc import Iterable
 from pathlib import Path
 
 from cardcare.dev.stack import DEFAULT_MODEL, Stack, StackConfig, StackError
@@ -14,6 +15,7 @@ from cardcare.dev.stack import DEFAULT_MODEL, Stack, StackConfig, StackError
 def _run(args: argparse.Namespace) -> int:
     config = StackConfig(
         rasa_port=args.port, actions_port=args.actions_port, model=Path(args.model),
+        rasa_processes=args.rasa_processes, actions_processes=args.actions_processes,
         redis_url=os.environ.get("REDIS_URL") or None, bank_port=args.bank_port,
         bank_url=os.environ.get("BANK_URL") or None,
         bank_api_key=os.environ.get("BANK_API_KEY") or None,
@@ -37,7 +39,10 @@ def _run(args: argparse.Namespace) -> int:
                 + f"  Gateway state:  Redis at {stack.gateway_redis_url}\n"
                 f"  Rasa server:    {config.rasa_url}  (REST channel: "
                 f"{config.rasa_url}/webhooks/rest/webhook)\n"
-                f"  Action server:  {config.actions_url}\n"
+                + _more("Rasa", config.rasa_urls)
+                + f"  Action server:  {config.actions_url}\n"
+                + _more("action", (f"http://{config.host}:{port}"
+                                   for port in config.actions_ports))
                 + (f"  Sandbox bank:   {config.bank_base_url}  (demo cardholders: README; the "
                    f"codes it texts: {config.bank_base_url}/sandbox/outbox)\n"
                    if config.sandbox else f"  Bank:           {config.bank_base_url}\n")
@@ -58,6 +63,12 @@ def _run(args: argparse.Namespace) -> int:
         print(f"CardCare could not start: {error}")
         return 1
     return 0
+
+
+def _more(kind: str, urls: Iterable[str]) -> str:
+    """The second and later servers of a kind, if the stack runs several."""
+    rest = list(urls)[1:]
+    return "".join(f"                  {url}  (another {kind} server)\n" for url in rest)
 
 
 def _channels() -> str:
@@ -107,6 +118,13 @@ def _bench(args: argparse.Namespace) -> int:
     return status
 
 
+def _at_least_one(value: str) -> int:
+    number = int(value)
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"{value}: at least 1")
+    return number
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `cardcare` command."""
     parser = argparse.ArgumentParser(prog="cardcare", description=__doc__)
@@ -115,6 +133,12 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--port", type=int, default=int(os.environ.get("RASA_PORT", 5005)))
     run.add_argument("--actions-port", type=int,
                      default=int(os.environ.get("ACTIONS_PORT", 5055)))
+    run.add_argument("--rasa-processes", type=_at_least_one,
+                     default=int(os.environ.get("RASA_PROCESSES", 1)),
+                     help="Rasa servers on consecutive ports (each conversation sticks to one)")
+    run.add_argument("--actions-processes", type=_at_least_one,
+                     default=int(os.environ.get("ACTIONS_PROCESSES", 1)),
+                     help="action servers on consecutive ports")
     run.add_argument("--bank-port", type=int, default=int(os.environ.get("BANK_PORT", 8090)))
     run.add_argument("--gateway-port", type=int,
                      default=int(os.environ.get("GATEWAY_PORT", 8080)))

@@ -53,6 +53,11 @@ class StackConfig:
     host: str = "127.0.0.1"
     rasa_port: int = 5005
     actions_port: int = 5055
+    # Several Rasa servers on consecutive ports from ``rasa_port``, and several action servers
+    # from ``actions_port``; Rasa server i calls action server i mod their number.  The gateway
+    # sends each conversation always to the same Rasa server (``bot.rasa``).
+    rasa_processes: int = 1
+    actions_processes: int = 1
     model: Path = DEFAULT_MODEL
     redis_url: str | None = None
     log_dir: Path = ROOT / "run"
@@ -84,15 +89,39 @@ class StackConfig:
     # The seeded demo accounts' password, new for every run (printed by `make run`).
     desk_demo_password: str = field(default_factory=lambda: secrets.token_urlsafe(9))
 
+    def __post_init__(self) -> None:
+        if self.rasa_processes < 1 or self.actions_processes < 1:
+            raise ValueError("the stack needs at least one Rasa and one action server")
+
     @property
     def rasa_url(self) -> str:
-        """Base URL of the Rasa server."""
+        """Base URL of the (first) Rasa server."""
         return f"http://{self.host}:{self.rasa_port}"
 
     @property
+    def rasa_ports(self) -> range:
+        """The ports of all the Rasa servers."""
+        return range(self.rasa_port, self.rasa_port + self.rasa_processes)
+
+    @property
+    def rasa_urls(self) -> tuple[str, ...]:
+        """Base URLs of all the Rasa servers."""
+        return tuple(f"http://{self.host}:{port}" for port in self.rasa_ports)
+
+    @property
     def actions_url(self) -> str:
-        """Base URL of the action server."""
+        """Base URL of the (first) action server."""
         return f"http://{self.host}:{self.actions_port}"
+
+    @property
+    def actions_ports(self) -> range:
+        """The ports of all the action servers."""
+        return range(self.actions_port, self.actions_port + self.actions_processes)
+
+    def actions_url_for(self, rasa_port: int) -> str:
+        """The action server that the Rasa server on ``rasa_port`` calls."""
+        port = self.actions_ports[(rasa_port - self.rasa_port) % self.actions_processes]
+        return f"http://{self.host}:{port}"
 
     @property
     def gateway_url(self) -> str:
@@ -115,9 +144,10 @@ class StackConfig:
         return self.bank_url or f"http://{self.host}:{self.bank_port}"
 
 
-def _endpoints_file(config: StackConfig) -> Path:
-    """Writes the endpoints file for this run: in-memory stores, or Redis when configured."""
-    lines = ["action_endpoint:", f'  url: "{config.actions_url}/webhook"',
+def _endpoints_file(config: StackConfig, rasa_port: int) -> Path:
+    """Writes the endpoints file of the Rasa server on ``rasa_port``: its action server, and
+    in-memory stores, or Redis when configured."""
+    lines = ["action_endpoint:", f'  url: "{config.actions_url_for(rasa_port)}/webhook"',
              # The action server's credential (rasa_sdk_plugins), from the environment.  Not
              # quoted: Rasa replaces ${VAR} in plain YAML scalars only.
              "  headers:", "    Authorization: Bearer ${CARDCARE_ACTIONS_TOKEN}",
@@ -138,15 +168,15 @@ def _endpoints_file(config: StackConfig) -> Path:
                   *common, f"  db: {db}",
                   "lock_store:", "  type: cardcare.lock_store.WakingRedisLockStore", *common,
                   f"  db: {db}"]
-    path = config.log_dir / f"endpoints-{config.rasa_port}.yml"
+    path = config.log_dir / f"endpoints-{rasa_port}.yml"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
 
 
-def _credentials_file(config: StackConfig) -> Path:
+def _credentials_file(config: StackConfig, rasa_port: int) -> Path:
     """Writes the channels file for this run: Rasa's REST channel confined to ``rest`` chats
     (``make chat``) and the gateway's channel, whose token Rasa reads from the environment."""
-    path = config.log_dir / f"credentials-{config.rasa_port}.yml"
+    path = config.log_dir / f"credentials-{rasa_port}.yml"
     path.write_text("cardcare.gateway_input.LocalRestInput:\n"
                     "cardcare.gateway_input.GatewayInput:\n"
                     "  token: ${CARDCARE_GATEWAY_TOKEN}\n", encoding="utf-8")
@@ -229,8 +259,8 @@ class Stack:
     _env: dict[str, str] = field(default_factory=dict)
 
     def start(self) -> Stack:
-        """Starts the sandbox bank (unless a real one is configured), the action server, Rasa,
-        then the gateway, and waits until all answer.
+        """Starts the sandbox bank (unless a real one is configured), the action servers, the
+        Rasa servers, then the gateway and the desk, and waits until all answer.
 
         Raises:
             StackError: the model is missing, a real bank has no API key, or a process did not
@@ -246,24 +276,27 @@ class Stack:
         config.log_dir.mkdir(parents=True, exist_ok=True)
         env = _environment(config, api_key)
         bin_dir = Path(sys.executable).parent
-        actions_log = config.log_dir / f"actions-{config.actions_port}.log"
-        rasa_log = config.log_dir / f"rasa-{config.rasa_port}.log"
         bank_log = config.log_dir / f"sandbox-bank-{config.bank_port}.log"
         try:
             if config.sandbox:
                 bank = self._spawn([sys.executable, "-m", "bankapi.sandbox", "--host", config.host,
                                     "--port", str(config.bank_port)], env, bank_log)
                 _wait_until_up(f"{config.bank_base_url}/health", bank, bank_log)
-            actions = self._spawn(
-                [str(bin_dir / "rasa"), "run", "actions", "--actions", "actions",
-                 "--port", str(config.actions_port)],
-                env, actions_log,
-            )
             self._env = env
-            rasa = self.spawn_rasa(config.rasa_port)
-            _wait_until_up(f"{config.actions_url}/health", actions, actions_log)
-            _wait_until_up(f"{config.rasa_url}/status?token={config.rasa_api_token}", rasa,
-                           rasa_log)
+            # All start at once (Rasa takes the longest), then each is awaited.
+            waits = []
+            for port in config.actions_ports:
+                log = config.log_dir / f"actions-{port}.log"
+                process = self._spawn(
+                    [str(bin_dir / "rasa"), "run", "actions", "--actions", "actions",
+                     "--port", str(port)], env, log)
+                waits.append((f"http://{config.host}:{port}/health", process, log))
+            for port in config.rasa_ports:
+                waits.append((f"http://{config.host}:{port}/status?token="
+                              f"{config.rasa_api_token}", self.spawn_rasa(port),
+                              config.log_dir / f"rasa-{port}.log"))
+            for url, process, log in waits:
+                _wait_until_up(url, process, log)
             if config.gateway_port is not None:
                 self._start_gateway(env)
         except BaseException:
@@ -279,8 +312,8 @@ class Stack:
         return self._spawn(
             [str(Path(sys.executable).parent / "rasa"), "run", "--enable-api",
              "--interface", config.host, "--port", str(port), "--model", str(config.model),
-             "--endpoints", str(_endpoints_file(config)),
-             "--credentials", str(_credentials_file(config)),
+             "--endpoints", str(_endpoints_file(config, port)),
+             "--credentials", str(_credentials_file(config, port)),
              # Rasa's HTTP API (trackers, trigger_intent) only for who holds this token.
              "--auth-token", config.rasa_api_token],
             {**self._env, "SANIC_REQUEST_MAX_SIZE": str(RASA_MAX_BODY_BYTES)},
@@ -307,7 +340,7 @@ class Stack:
         self.gateway_redis_url = url
         log = config.log_dir / f"gateway-{config.gateway_port}.log"
         gateway = self._spawn([sys.executable, "-m", "bot"], {
-            **env, "REDIS_URL": url, "RASA_URLS": config.rasa_url,
+            **env, "REDIS_URL": url, "RASA_URLS": ",".join(config.rasa_urls),
             "GATEWAY_HOST": config.host, "GATEWAY_PORT": str(config.gateway_port),
             "WEB_CHAT_SECRET": config.web_secret, **dict(config.gateway_env)}, log)
         _wait_until_up(f"{config.gateway_url}/health", gateway, log)

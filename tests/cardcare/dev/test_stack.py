@@ -1,5 +1,6 @@
 """The endpoints file the stack writes for Rasa, and the environment its processes get."""
 
+import pytest
 import yaml
 from cryptography.fernet import Fernet
 
@@ -8,7 +9,7 @@ from cardcare.dev.stack import StackConfig, _credentials_file, _endpoints_file, 
 
 def test_endpoints_are_in_memory_by_default_and_masked(tmp_path):
     config = StackConfig(rasa_port=6001, actions_port=6002, log_dir=tmp_path)
-    endpoints = yaml.safe_load(_endpoints_file(config).read_text())
+    endpoints = yaml.safe_load(_endpoints_file(config, 6001).read_text())
     assert endpoints == {
         "action_endpoint": {"url": "http://127.0.0.1:6002/webhook", "headers": {
             "Authorization": "Bearer ${CARDCARE_ACTIONS_TOKEN}"}},  # the token: environment
@@ -20,7 +21,7 @@ def test_endpoints_are_in_memory_by_default_and_masked(tmp_path):
 
 def test_rasa_hears_the_gateway_only_with_this_runs_token(tmp_path):
     config = StackConfig(rasa_port=6001, log_dir=tmp_path)
-    text = _credentials_file(config).read_text()
+    text = _credentials_file(config, 6001).read_text()
     assert config.gateway_token not in text  # the token travels in the environment
     assert yaml.safe_load(text) == {
         "cardcare.gateway_input.LocalRestInput": None,
@@ -41,7 +42,7 @@ def test_each_process_gets_this_runs_credentials_from_the_environment(tmp_path):
 def test_redis_url_configures_tracker_and_lock_stores(tmp_path):
     config = StackConfig(rasa_port=6001, actions_port=6002, log_dir=tmp_path,
                          redis_url="redis://:s3cret@127.0.0.1:6380/3")
-    text = _endpoints_file(config).read_text()
+    text = _endpoints_file(config, 6001).read_text()
     assert "s3cret" not in text  # the password travels in the environment, not in a file
     endpoints = yaml.safe_load(text)
     common = {"url": "127.0.0.1", "port": 6380, "key_prefix": "cardcare",
@@ -65,6 +66,27 @@ def test_rasa_reads_the_action_servers_token_from_the_environment(tmp_path, monk
     from rasa.core.utils import AvailableEndpoints
 
     monkeypatch.setenv("CARDCARE_ACTIONS_TOKEN", "tok-123")
-    path = _endpoints_file(StackConfig(log_dir=tmp_path))
+    path = _endpoints_file(StackConfig(log_dir=tmp_path), 5005)
     endpoints = AvailableEndpoints.read_endpoints(str(path))
     assert endpoints.action.headers == {"Authorization": "Bearer tok-123"}
+
+
+def test_several_rasa_servers_share_the_action_servers_round_robin(tmp_path):
+    config = StackConfig(rasa_port=6001, actions_port=7001, rasa_processes=3,
+                         actions_processes=2, log_dir=tmp_path)
+    assert config.rasa_urls == ("http://127.0.0.1:6001", "http://127.0.0.1:6002",
+                                "http://127.0.0.1:6003")
+    called = [yaml.safe_load(_endpoints_file(config, port).read_text())["action_endpoint"]["url"]
+              for port in config.rasa_ports]
+    assert called == ["http://127.0.0.1:7001/webhook", "http://127.0.0.1:7002/webhook",
+                      "http://127.0.0.1:7001/webhook"]
+    # Each Rasa server has its own files: none overwrites another's.
+    assert sorted(p.name for p in tmp_path.glob("endpoints-*.yml")) == [
+        "endpoints-6001.yml", "endpoints-6002.yml", "endpoints-6003.yml"]
+
+
+def test_a_stack_without_rasa_or_action_server_is_refused():
+    with pytest.raises(ValueError):
+        StackConfig(rasa_processes=0)
+    with pytest.raises(ValueError):
+        StackConfig(actions_processes=0)
