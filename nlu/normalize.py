@@ -2,7 +2,7 @@
 
 Everything here is a pure function of the text so the same message always yields the same
 features, in training and at inference.  Normalisation keeps a map back to the original
-character offsets: Rasa's entities and DIET's token spans must point into the text the user
+character offsets: Rasa's entities and the extractor's token spans must point into the text the user
 actually wrote.
 """
 

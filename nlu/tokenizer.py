@@ -145,8 +145,8 @@ class MultilingualTokenizer(Tokenizer):
         """Persists the dictionary, plus the Chinese entity values annotated in training data.
 
         Annotated values ("[盒马](merchant)") become jieba words, so entity boundaries match
-        token boundaries and DIET can learn them.  Only the Han runs of a value are segmented
-        by jieba, so "759阿信屋" adds "阿信屋".
+        token boundaries and the entity extractor can learn them.  Only the Han runs of a value
+        are segmented by jieba, so "759阿信屋" adds "阿信屋".
         """
         lines = []
         if self._dictionary is not None:
