@@ -1,4 +1,8 @@
-"""Evaluates the NLU model on the held-out sets in `tests/nlu/heldout/` (never trained on).
+"""Evaluates the NLU model on the held-out sets (never trained on).
+
+Two kinds of sets, per language: the project's own (`tests/nlu/heldout/`, written apart from
+the training data by its authors) and the blind ones (`tests/nlu/independent/`, written by
+authors who saw only `docs/intents.md`, never `data/`), which measure generalisation.
 
 Reports per language: intent accuracy and macro-F1 (a message the model declines with
 ``nlu_fallback`` counts as wrong), the same without the fallback, language identification
@@ -28,8 +32,18 @@ ROOT = Path(__file__).resolve().parents[2]
 TARGET_MACRO_F1 = 0.93
 TARGET_DIACRITICS_GAP = 0.03
 TARGET_LANGUAGE_ACCURACY = 0.98
+# Issue "Understanding that generalises", on the blind sets: macro-F1 per language as above,
+# undiacritised Vietnamese within 2 points, out-of-scope recall with in-scope accuracy.
+TARGET_BLIND_DIACRITICS_GAP = 0.02
+TARGET_OOS_RECALL = 0.85
+TARGET_IN_SCOPE_ACCURACY = 0.92
 HELDOUT_DIR = ROOT / "tests" / "nlu" / "heldout"
+BLIND_DIR = ROOT / "tests" / "nlu" / "independent"
+BLIND_PREFIX = "blind/"
 FALLBACK_INTENT = "nlu_fallback"
+OUT_OF_SCOPE = "out_of_scope"
+# Fallback thresholds for the trade-off table: what a threshold would give on each set.
+TRADEOFF_THRESHOLDS = (0.2, 0.3, 0.4, 0.5, 0.6, 0.7)
 
 
 @dataclass(frozen=True)
@@ -53,13 +67,19 @@ class SetReport:
     fallback_rate: float
     language_accuracy: float
     language_unscored: int
+    # Out-of-scope messages declined (out_of_scope or the fallback), and the others' accuracy.
+    oos_recall: float | None = None
+    in_scope_accuracy: float | None = None
+    # threshold -> (oos_recall, in_scope_accuracy) had the fallback used that threshold.
+    tradeoff: dict[float, tuple[float | None, float | None]] = field(default_factory=dict)
     top_confusions: list[tuple[str, str, int]] = field(default_factory=list)
     per_intent_f1: dict[str, float] = field(default_factory=dict)
     wrong_language: list[tuple[str, str]] = field(default_factory=list)
 
 
-def load_heldout(directory: Path = HELDOUT_DIR) -> list[HeldOutSet]:
-    """Loads every held-out file, plus the mechanically undiacritised Vietnamese set."""
+def load_heldout(directory: Path = HELDOUT_DIR, prefix: str = "") -> list[HeldOutSet]:
+    """Loads every held-out file of a folder, plus the mechanically undiacritised Vietnamese
+    set; each set is named by its file, after ``prefix``."""
     from rasa.shared.nlu.training_data.loading import load_data
 
     from nlu.normalize import fold_diacritics
@@ -71,11 +91,35 @@ def load_heldout(directory: Path = HELDOUT_DIR) -> list[HeldOutSet]:
             (m.get("text"), m.get("intent")) for m in data.intent_examples if m.get("text")
         )
         language = path.stem.split("-nodiacritics")[0]
-        sets.append(HeldOutSet(path.stem, language, examples))
+        sets.append(HeldOutSet(prefix + path.stem, language, examples))
         if path.stem == "vi":
             folded = tuple((fold_diacritics(text), intent) for text, intent in examples)
-            sets.append(HeldOutSet("vi-folded", "vi", folded))
+            sets.append(HeldOutSet(f"{prefix}vi-folded", "vi", folded))
     return sets
+
+
+def load_all() -> list[HeldOutSet]:
+    """The project's own held-out sets, then the blind ones."""
+    return load_heldout() + load_heldout(BLIND_DIR, BLIND_PREFIX)
+
+
+def out_of_scope_figures(gold: list[str], predicted: list[str]
+                         ) -> tuple[float | None, float | None]:
+    """Share of out-of-scope messages declined (as out_of_scope or by the fallback), and
+    accuracy on the in-scope ones (the fallback counts as wrong there)."""
+    declined = [p in (OUT_OF_SCOPE, FALLBACK_INTENT) for g, p in zip(gold, predicted, strict=True)
+                if g == OUT_OF_SCOPE]
+    right = [g == p for g, p in zip(gold, predicted, strict=True) if g != OUT_OF_SCOPE]
+    return (sum(declined) / len(declined) if declined else None,
+            sum(right) / len(right) if right else None)
+
+
+def _top(parse: dict[str, Any]) -> tuple[str, float]:
+    """The classifier's best intent and confidence, whatever the fallback decided."""
+    for entry in parse.get("intent_ranking", []):
+        if entry["name"] != FALLBACK_INTENT:
+            return entry["name"], float(entry.get("confidence", 0.0))
+    return FALLBACK_INTENT, 0.0
 
 
 def _macro_f1(gold: list[str], predicted: list[str]) -> tuple[float, dict[str, float]]:
@@ -106,6 +150,14 @@ def report(heldout: HeldOutSet, parses: list[dict[str, Any]]) -> SetReport:
         if writes_in_script_of(text, heldout.language)
     ]
     confusions = Counter((g, p) for g, p in zip(gold, predicted, strict=True) if g != p)
+    oos_recall, in_scope = out_of_scope_figures(gold, predicted)
+    tops = [_top(p) for p in parses]
+    tradeoff = {
+        threshold: out_of_scope_figures(
+            gold, [name if confidence >= threshold else FALLBACK_INTENT
+                   for name, confidence in tops])
+        for threshold in TRADEOFF_THRESHOLDS
+    }
     return SetReport(
         name=heldout.name,
         examples=len(gold),
@@ -115,6 +167,9 @@ def report(heldout: HeldOutSet, parses: list[dict[str, Any]]) -> SetReport:
         fallback_rate=predicted.count(FALLBACK_INTENT) / len(gold),
         language_accuracy=sum(lang == heldout.language for lang, _ in languages) / len(languages),
         language_unscored=len(gold) - len(languages),
+        oos_recall=oos_recall,
+        in_scope_accuracy=in_scope,
+        tradeoff=tradeoff,
         top_confusions=[(g, p, n) for (g, p), n in confusions.most_common(8)],
         per_intent_f1=per_intent,
         wrong_language=[(text, str(lang)) for lang, text in languages if lang != heldout.language],
@@ -147,7 +202,7 @@ async def evaluate(model: Path) -> dict[str, Any]:
     agent = Agent.load(str(model))
     await agent.parse_message("warm up")  # first call builds TensorFlow's graph
     reports, all_latencies = [], []
-    for heldout in load_heldout():
+    for heldout in load_all():
         parses, latencies = await parse_all(agent, [text for text, _ in heldout.examples])
         all_latencies += latencies
         reports.append(report(heldout, parses))
@@ -163,18 +218,31 @@ async def evaluate(model: Path) -> dict[str, Any]:
     }
 
 
+def _share(value: float | None) -> str:
+    return "-" if value is None else f"{value:.3f}"
+
+
 def format_results(results: dict[str, Any]) -> str:
-    """Human-readable table of the figures."""
+    """Human-readable tables of the figures."""
     lines = [
-        f"{'set':<18}{'n':>5}{'acc':>8}{'macroF1':>9}{'F1 no-fb':>10}{'fallback':>10}{'lang-id':>9}"
-        f"{'unscored':>10}"
+        f"{'set':<24}{'n':>5}{'acc':>7}{'macroF1':>9}{'F1 no-fb':>10}{'fallback':>10}"
+        f"{'lang-id':>9}{'OOS rec':>9}{'in-scope':>10}"
     ]
     for s in results["sets"]:
         lines.append(
-            f"{s['name']:<18}{s['examples']:>5}{s['accuracy']:>8.3f}{s['macro_f1']:>9.3f}"
+            f"{s['name']:<24}{s['examples']:>5}{s['accuracy']:>7.3f}{s['macro_f1']:>9.3f}"
             f"{s['macro_f1_without_fallback']:>10.3f}{s['fallback_rate']:>10.3f}"
-            f"{s['language_accuracy']:>9.3f}{s['language_unscored']:>10}"
+            f"{s['language_accuracy']:>9.3f}{_share(s['oos_recall']):>9}"
+            f"{_share(s['in_scope_accuracy']):>10}"
         )
+    lines.append("\nout-of-scope recall / in-scope accuracy, had the fallback threshold been:")
+    lines.append(f"{'set':<24}" + "".join(f"{t:>14}" for t in TRADEOFF_THRESHOLDS))
+    for s in results["sets"]:
+        if s["oos_recall"] is None:
+            continue
+        cells = [f"{_share(r)}/{_share(a)}" for r, a in
+                 (s["tradeoff"][t] for t in TRADEOFF_THRESHOLDS)]
+        lines.append(f"{s['name']:<24}" + "".join(f"{c:>14}" for c in cells))
     lat = results["latency_ms"]
     lines.append(
         f"\nparse latency over {lat['messages']} messages (in-process): "
@@ -191,20 +259,31 @@ def format_results(results: dict[str, Any]) -> str:
 def targets(results: dict[str, Any]) -> list[tuple[str, bool]]:
     """Each product target with whether this evaluation meets it."""
     sets = {s["name"]: s for s in results["sets"]}
-    checks = [
-        (f"macro-F1 >= {TARGET_MACRO_F1} ({name}: {sets[name]['macro_f1']:.3f})",
-         sets[name]["macro_f1"] >= TARGET_MACRO_F1)
-        for name in LANGUAGES if name in sets
-    ]
-    for name in ("vi-nodiacritics", "vi-folded"):
-        if name in sets and "vi" in sets:
-            gap = sets["vi"]["macro_f1"] - sets[name]["macro_f1"]
-            checks.append((f"{name} within {TARGET_DIACRITICS_GAP:.2f} of vi (gap {gap:+.3f})",
-                           gap <= TARGET_DIACRITICS_GAP))
+    checks = []
+    for prefix, gap_target in (("", TARGET_DIACRITICS_GAP),
+                               (BLIND_PREFIX, TARGET_BLIND_DIACRITICS_GAP)):
+        checks += [
+            (f"macro-F1 >= {TARGET_MACRO_F1} ({name}: {sets[name]['macro_f1']:.3f})",
+             sets[name]["macro_f1"] >= TARGET_MACRO_F1)
+            for name in (prefix + language for language in LANGUAGES) if name in sets
+        ]
+        for name in (f"{prefix}vi-nodiacritics", f"{prefix}vi-folded"):
+            if name in sets and f"{prefix}vi" in sets:
+                gap = sets[f"{prefix}vi"]["macro_f1"] - sets[name]["macro_f1"]
+                checks.append((f"{name} within {gap_target:.2f} of {prefix}vi "
+                               f"(gap {gap:+.3f})", gap <= gap_target))
+    for name, s in sets.items():
+        if name.startswith(BLIND_PREFIX) and s["oos_recall"] is not None:
+            checks.append((
+                f"out-of-scope recall >= {TARGET_OOS_RECALL} with in-scope accuracy >= "
+                f"{TARGET_IN_SCOPE_ACCURACY} ({name}: {s['oos_recall']:.3f}, "
+                f"{_share(s['in_scope_accuracy'])})",
+                s["oos_recall"] >= TARGET_OOS_RECALL
+                and (s["in_scope_accuracy"] or 0.0) >= TARGET_IN_SCOPE_ACCURACY))
     checks += [
         (f"language id >= {TARGET_LANGUAGE_ACCURACY} ({name}: {s['language_accuracy']:.3f})",
          s["language_accuracy"] >= TARGET_LANGUAGE_ACCURACY)
-        for name, s in sets.items() if name != "vi-folded"
+        for name, s in sets.items() if not name.endswith("vi-folded")
     ]
     latency = results["latency_ms"]["p99"]
     checks.append((f"parse p99 < 50 ms ({latency:.1f} ms)", latency < 50))

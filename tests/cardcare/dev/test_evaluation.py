@@ -37,3 +37,50 @@ def test_targets_name_what_is_not_met():
     met = dict(targets(results))
     assert met["language id >= 0.98 (en: 0.000)"] is False
     assert met["parse p99 < 50 ms (12.0 ms)"] is True
+
+
+def ranked(*ranking: tuple[str, float]) -> dict:
+    """A parse whose classifier ranked these intents; the fallback took it below 0.5."""
+    best, confidence = ranking[0]
+    chosen = best if confidence >= 0.5 else "nlu_fallback"
+    entries = [{"name": n, "confidence": c} for n, c in ranking]
+    if chosen == "nlu_fallback":
+        entries.insert(0, {"name": "nlu_fallback", "confidence": 0.5})
+    return {"intent": {"name": chosen}, "intent_ranking": entries, "language": {"code": "en"}}
+
+
+def test_out_of_scope_counts_as_declined_by_its_intent_or_by_the_fallback():
+    heldout = HeldOutSet("blind/en", "en", (
+        ("what's the weather", "out_of_scope"),
+        ("asdfgh", "out_of_scope"),
+        ("tell me a joke", "out_of_scope"),
+        ("how much do i owe", "check_balance"),
+        ("i lost my card", "lost_card"),
+    ))
+    parses = [ranked(("out_of_scope", 0.9)), ranked(("greet", 0.3)),
+              ranked(("fees_interest", 0.6)), ranked(("check_balance", 0.8)),
+              ranked(("lost_card", 0.45))]
+
+    result = report(heldout, parses)
+
+    assert result.oos_recall == 2 / 3  # the joke was taken for a fee question
+    assert result.in_scope_accuracy == 1 / 2  # the lost card fell back below 0.5
+    # At 0.4 the lost card passes; at 0.2 "asdfgh" (greet, 0.3) is no longer declined either.
+    assert result.tradeoff[0.4] == (2 / 3, 1.0)
+    assert result.tradeoff[0.2] == (1 / 3, 1.0)
+    assert result.tradeoff[0.7] == (1.0, 1 / 2)  # the joke (0.6) falls back too
+
+
+def test_blind_sets_have_the_out_of_scope_target_and_the_tighter_diacritics_gap():
+    def one(name: str, intent: str, predicted: str) -> dict:
+        return vars(report(HeldOutSet(name, "vi", (("x", intent),)), [ranked((predicted, 0.9))]))
+
+    results = {"sets": [one("blind/vi", "lost_card", "lost_card"),
+                        one("blind/vi-nodiacritics", "lost_card", "lost_card"),
+                        one("blind/en", "out_of_scope", "greet")],
+               "latency_ms": {"p99": 12.0}}
+    met = dict(targets(results))
+    assert met["blind/vi-nodiacritics within 0.02 of blind/vi (gap +0.000)"] is True
+    assert met["out-of-scope recall >= 0.85 with in-scope accuracy >= 0.92 "
+               "(blind/en: 0.000, -)"] is False
+    assert not any("blind/vi:" in name and "out-of-scope" in name for name in met)  # none there
