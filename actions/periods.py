@@ -21,6 +21,7 @@ def date_range(key: object, today: date) -> tuple[date | None, date | None]:
     for a value no extractor writes, such as a number from a typed ``/intent{...}``)."""
     if not key or not isinstance(key, str):
         return None, None
+    previous = _month_start(today) - timedelta(days=1)  # a day of last month
     fixed = {
         "today": (today, today),
         "yesterday": (today - timedelta(days=1),) * 2,
@@ -31,6 +32,10 @@ def date_range(key: object, today: date) -> tuple[date | None, date | None]:
         "this_month": (_month_start(today), today),
         "last_month": (_month_start(_month_start(today) - timedelta(days=1)),
                        _month_start(today) - timedelta(days=1)),
+        "week_before_last": (today - timedelta(days=today.weekday() + 14),
+                             today - timedelta(days=today.weekday() + 8)),
+        "month_before_last": (_month_start(_month_start(previous) - timedelta(days=1)),
+                              _month_start(previous) - timedelta(days=1)),
     }
     if key in fixed:
         return fixed[key]

@@ -1,8 +1,11 @@
 """Money amounts in four languages' chat styles, with scale words and currencies.
 
-"HK$500", "500蚊", "1.2万", "三千五百块", "2tr", "1tr5", "1 triệu 2", "150.000đ", "50 nghìn",
-"USD 45.50", "$1.2k".  Runs on the normalised (lower case, half width, Simplified) text.
-A bare number is not an amount: "12" may be months and "4821" a card ending.
+"HK$500", "500蚊", "1.2万", "三千五百块", "三千五", "2tr", "1tr5", "1 triệu 2", "ba triệu rưỡi",
+"150.000đ", "50 nghìn", "năm trăm nghìn", "USD 45.50", "$1.2k", "two grand", "five hundred
+dollars".  Runs on the normalised (lower case, half width, Simplified) text.
+A bare number is not an amount: "12" may be months and "4821" a card ending; a Chinese
+numeral with 千, 万 or 亿 in it is ("刷了三千五"), and number words are only with a scale or a
+currency after them.
 """
 
 from __future__ import annotations
@@ -13,7 +16,14 @@ from decimal import Decimal
 
 import regex
 
-from nlu.numbers import CHINESE_NUMERAL_CHARS, format_decimal, parse_chinese_numeral, parse_decimal
+from nlu.numbers import (
+    CHINESE_NUMERAL_CHARS,
+    NUMBER_WORDS,
+    format_decimal,
+    parse_chinese_numeral,
+    parse_decimal,
+    parse_number_words,
+)
 
 # Currency words -> ISO code; None where the word does not fix the currency ("$" is USD in
 # the US and HKD in Hong Kong, "元" is CNY on the mainland and TWD in Taiwan): then the
@@ -48,9 +58,11 @@ def _alternation(words: Iterable[str]) -> str:
 
 
 _NUMBER = r"\d+(?:[.,]\d+)*"
+_WORD = rf"(?<![\p{{L}}])(?:{_alternation(NUMBER_WORDS)})(?![\p{{L}}])"
 _AMOUNT = regex.compile(
     rf"(?P<prefix>{_alternation(_PREFIX_CURRENCIES)})?\s*"
-    rf"(?:(?P<num>{_NUMBER})|(?P<cn>[{CHINESE_NUMERAL_CHARS}]+))"
+    rf"(?:(?P<num>{_NUMBER})|(?P<cn>[{CHINESE_NUMERAL_CHARS}]+)"
+    rf"|(?P<words>{_WORD}(?:[\s-]+{_WORD})*))"
     rf"(?:\s*(?P<scale>{_alternation(_SCALES)})(?P<tail>\d(?!\d))?)?"
     rf"(?:\s*(?P<suffix>{_alternation(_SUFFIX_CURRENCIES)}))?"
     # Chinese runs straight on after an amount ("HK$500兩次"); a Latin letter or digit
@@ -58,8 +70,10 @@ _AMOUNT = regex.compile(
     r"(?![\p{Latin}\d])",
 )
 # A trailing digit after a scale is one tenth of it: "1tr5" = 1.5 million, "1万2" = 12,000,
-# "1 triệu 2" = 1.2 million.
+# "1 triệu 2" = 1.2 million; "rưỡi" after it is a half: "ba triệu rưỡi" = 3.5 million.
 _SPACED_TAIL = regex.compile(r"\s+(\d)(?!\d|\s*(?:tháng|thang|月|期|months?|k|%))")
+_HALF = regex.compile(r"\s*(?:rưỡi|ruoi)(?![\p{L}])")
+_MAGNITUDES = "千万亿"
 
 
 @dataclass(frozen=True)
@@ -90,11 +104,18 @@ def find_amounts(text: str, vietnamese: bool = False) -> list[Amount]:
     amounts = []
     for match in _AMOUNT.finditer(text):
         prefix, scale, suffix = match.group("prefix"), match.group("scale"), match.group("suffix")
-        if not (prefix or scale or suffix):
+        chinese = match.group("cn")
+        magnitude = chinese is not None and any(ch in _MAGNITUDES for ch in chinese)
+        if not (prefix or scale or suffix or magnitude):
             continue
-        if match.group("cn"):
-            number = parse_chinese_numeral(match.group("cn"))
-            if number is None or not (scale in ("千", "万", "亿") or suffix):
+        if chinese:
+            number = parse_chinese_numeral(chinese)
+            if number is None or not (scale in ("千", "万", "亿") or suffix or magnitude):
+                continue
+            value = Decimal(number)
+        elif match.group("words"):
+            number = parse_number_words(match.group("words").replace("-", " ").split())
+            if number is None or not (scale or suffix):
                 continue
             value = Decimal(number)
         else:
@@ -113,7 +134,11 @@ def find_amounts(text: str, vietnamese: bool = False) -> list[Amount]:
                 spaced = _SPACED_TAIL.match(text, end)
                 if spaced and multiplier >= 1_000_000:
                     tail, end = spaced.group(1), spaced.end()
-            value = value * multiplier + (Decimal(tail) * multiplier / 10 if tail else 0)
+            half = None if tail or suffix else _HALF.match(text, end)
+            if half:
+                end = half.end()
+            value = value * multiplier + (Decimal(tail) * multiplier / 10 if tail else 0) \
+                + (Decimal(multiplier) / 2 if half else 0)
             currency = currency or implied
         if scale == "k" and vietnamese:
             currency = currency or "VND"

@@ -71,3 +71,44 @@ def format_decimal(value: Decimal) -> str:
     if "." in text:
         text = text.rstrip("0").rstrip(".")
     return text
+
+
+# Number words, in the lower-case normalised text amounts are read from.  Vietnamese words
+# appear with and without diacritics.  Only read in front of a scale or a currency ("năm
+# triệu", "two grand", "five hundred dollars"): alone, "năm" is a year and "ba" a father.
+_WORD_DIGITS = {
+    "a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
+    "seven": 7, "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13,
+    "fourteen": 14, "fifteen": 15, "sixteen": 16, "seventeen": 17, "eighteen": 18,
+    "nineteen": 19, "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60,
+    "seventy": 70, "eighty": 80, "ninety": 90,
+    "một": 1, "mot": 1, "mốt": 1, "hai": 2, "ba": 3, "bốn": 4, "bon": 4, "tư": 4, "năm": 5,
+    "nam": 5, "lăm": 5, "lam": 5, "sáu": 6, "sau": 6, "bảy": 7, "bay": 7, "tám": 8,
+    "tam": 8, "chín": 9, "chin": 9, "mười": 10, "muoi": 10,
+}
+_WORD_TENS = {"mươi", "muoi"}  # "hai mươi" = 20; unaccented "muoi" is ten or tens by position
+_WORD_HUNDREDS = {"hundred", "trăm", "tram"}
+_WORD_FILLERS = {"and", "linh", "lẻ", "le"}  # "two hundred and five", "một trăm linh năm"
+NUMBER_WORDS = (*_WORD_DIGITS, *_WORD_TENS, *_WORD_HUNDREDS, *_WORD_FILLERS)
+
+
+def parse_number_words(words: list[str]) -> int | None:
+    """The value of number words below a thousand ("two hundred and fifty", "hai mươi lăm",
+    "năm trăm"); None if a word is not a number word or they do not make a number."""
+    total = current = 0
+    seen = False
+    for word in words:
+        if word in _WORD_FILLERS:
+            continue
+        if word in _WORD_HUNDREDS:
+            current = (current or 1) * 100
+            total, current = total + current, 0
+        elif word in _WORD_TENS or (word == "muoi" and 0 < current < 10):
+            current = (current or 1) * 10
+        elif word in _WORD_DIGITS:
+            current += _WORD_DIGITS[word]
+        else:
+            return None
+        seen = True
+    value = total + current
+    return value if seen and value > 0 else None

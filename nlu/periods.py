@@ -17,6 +17,11 @@ from nlu.numbers import CHINESE_NUMERAL_CHARS, parse_chinese_numeral
 _N = rf"(?P<n>\d{{1,3}}|[{CHINESE_NUMERAL_CHARS}]{{1,3}})"
 
 _FIXED_PERIODS: list[tuple[str, str]] = [
+    # Before "last week"/"last month": "上上个月" holds "上个月", "tuan truoc nua" "tuan truoc".
+    ("week_before_last", r"(?:the )?week before last|tuan truoc nua|tuan truoc truoc"
+                         r"|上上周|上上星期|上上个星期|上上礼拜|上上个礼拜"),
+    ("month_before_last", r"(?:the )?month before last|thang truoc nua|thang truoc truoc"
+                          r"|上上个月|上上月"),
     ("day_before_yesterday", r"前天|前日|hom kia|day before yesterday"),
     ("yesterday", r"yesterday|hom qua|昨天|昨日|寻日|琴日|kham qua"),
     ("today", r"today|hom nay|今天|今日|今日"),

@@ -78,3 +78,19 @@ def test_months_are_plain_small_numbers(value, expected):
 @pytest.mark.parametrize("value", [12, 3.5, ["last_month"], {"a": 1}, "last_99999_days"])
 def test_a_period_no_extractor_writes_is_no_period(value):
     assert date_range(value, date(2026, 12, 4)) == (None, None)
+
+
+@pytest.mark.parametrize(("key", "start", "end"), [
+    # Saturday 5 December 2026: last week is 23-29 November.
+    ("last_week", date(2026, 11, 23), date(2026, 11, 29)),
+    ("week_before_last", date(2026, 11, 16), date(2026, 11, 22)),
+    ("last_month", date(2026, 11, 1), date(2026, 11, 30)),
+    ("month_before_last", date(2026, 10, 1), date(2026, 10, 31)),
+])
+def test_periods_before_last(key, start, end):
+    assert date_range(key, date(2026, 12, 5)) == (start, end)
+
+
+def test_the_month_before_last_across_new_year():
+    assert date_range("month_before_last", date(2027, 1, 20)) == (date(2026, 11, 1),
+                                                                  date(2026, 11, 30))

@@ -23,6 +23,13 @@ def values(text: str, entity: str) -> list[str]:
         ("trong 3 tháng qua", ["last_3_months"]),
         ("in March", ["month_3"]),
         ("sao kê tháng 3", ["month_3"]),
+        ("the week before last", ["week_before_last"]),
+        ("上上周买的", ["week_before_last"]),
+        ("tuần trước nữa", ["week_before_last"]),
+        ("上上個月的帳單", ["month_before_last"]),
+        ("上上个月", ["month_before_last"]),
+        ("sao ke thang truoc nua", ["month_before_last"]),
+        ("what did I buy the month before last", ["month_before_last"]),
     ],
 )
 def test_periods(text, expected):
