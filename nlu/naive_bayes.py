@@ -44,6 +44,10 @@ class NaiveBayes:
     log_likelihood: dict[str, dict[str, float]]
     log_unseen: dict[str, float]
 
+    def log_probability(self, label: str, feature: str) -> float:
+        """log P(feature | label), smoothed for a feature the label never had."""
+        return self.log_likelihood[label].get(feature, self.log_unseen[label])
+
     @classmethod
     def fit(cls, samples: Iterable[tuple[list[str], str]], alpha: float = 0.5) -> NaiveBayes:
         """Trains on (features, label) pairs; classes are balanced (uniform prior)."""

@@ -65,6 +65,8 @@ def test_rules_settle_clear_cases_without_a_model(text, expected):
         ("ko dc", "vi"),
         ("shopee tru tien 2 lan", "vi"),
         ("cam on", "vi"),
+        ("co a", "vi"),
+        ("hey ad", "vi"),
     ],
 )
 def test_learned_tie_breaker_for_latin_script(models, text, expected):
@@ -84,6 +86,13 @@ def test_a_word_or_two_of_latin_script_rules_no_language_out(models, text):
 
 def test_longer_latin_messages_leave_only_english_and_vietnamese_open(models):
     assert set(identify("my card got blocked", models).candidates) <= {"en", "vi"}
+
+
+@pytest.mark.parametrize("text", ["hi", "hello", "hey", "ok", "Visa"])
+def test_a_message_that_tells_nothing_starts_a_chat_in_english(models, text):
+    guess = identify(text, models)
+    assert preference(guess)[0] == "en"
+    assert preference(guess, hint="vi")[0] == "vi"  # unless the channel hints otherwise
 
 
 def test_no_letters_is_undetermined():
