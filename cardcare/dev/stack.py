@@ -315,7 +315,7 @@ class Stack:
              "--endpoints", str(_endpoints_file(config, port)),
              "--credentials", str(_credentials_file(config, port)),
              # Rasa's HTTP API (trackers, trigger_intent) only for who holds this token.
-             "--auth-token", config.rasa_api_token],
+             f"--auth-token={config.rasa_api_token}"],
             {**self._env, "SANIC_REQUEST_MAX_SIZE": str(RASA_MAX_BODY_BYTES)},
             config.log_dir / f"rasa-{port}.log")
 
