@@ -1,11 +1,12 @@
-"""The card itself: lost or stolen (block, replacement, fraud check), PIN reset, activation."""
+"""The card itself: lost or stolen (block, replacement, fraud check), a temporary lock and its
+undoing, PIN reset, activation."""
 
 from __future__ import annotations
 
 from rasa_sdk.events import EventType, SlotSet
 
 from actions import slots
-from actions.bank import BankRefused
+from actions.bank import BankRefused, models
 from actions.flow import BankAction, Context, card_on_account, choose_card, end_flow, is_open
 from actions.formatting import day
 from cardcare.escalation import Reason
@@ -113,6 +114,47 @@ class ActionLostCard(BankAction):
         if ctx.step == "fraud_check":
             return await self._fraud_question(ctx, card_id)
         return await self._offer_replacement(ctx, card_id)
+
+
+def is_locked(card: models.Card) -> bool:
+    """Locked for now (frozen) or for good (blocked as lost or stolen)."""
+    return card.status in ("frozen", "blocked")
+
+
+class ActionLockCard(BankAction):
+    """Locks a card for now (the bank's freeze), or unlocks it; a card blocked for good as lost
+    or stolen stays blocked.  One step, no question beyond which card."""
+
+    action_name = "action_lock_card"
+
+    async def perform(self, ctx: Context) -> list[EventType]:
+        # The way NLU read ("unlock" when asked to undo a lock), or the one remembered while
+        # the card is chosen (a card button's payload repeats only the intent and the card).
+        unlock = "unlock" in (ctx.request_entity("lock_card", slots.LOCK_WAY),
+                              ctx.param(self.name(), slots.LOCK_WAY))
+        usable = is_open
+        if unlock and any(is_locked(c) for c in await ctx.client.cards(ctx.token)):
+            usable = is_locked  # the locked ones to choose from, if any
+        card = await choose_card(ctx, "lock_card", usable)
+        if card is None:
+            # The card was asked for (see choose_card); its answer comes back to this action.
+            return [SlotSet(slots.LOCK_WAY, "unlock" if unlock else "lock")]
+        if unlock:
+            if card.status == "blocked":
+                ctx.say("utter_card_blocked_not_lockable", card=card.last4)
+            elif card.status != "frozen":
+                ctx.say("utter_card_not_locked", card=card.last4)
+            else:
+                await ctx.client.unfreeze(ctx.token, card.card_id,
+                                          key=ctx.key("unfreeze", card.card_id))
+                ctx.did(f"Card ending {card.last4} unlocked")
+                ctx.say("utter_unlock_card_done", card=card.last4)
+            return end_flow()
+        if card.status != "frozen":
+            await ctx.client.freeze(ctx.token, card.card_id, key=ctx.key("freeze", card.card_id))
+            ctx.did(f"Card ending {card.last4} locked for now")
+        ctx.say("utter_lock_card_done", card=card.last4)
+        return end_flow()
 
 
 class ActionChangePin(BankAction):

@@ -1,7 +1,9 @@
-"""Disputing a known merchant's charge: the transaction, the reason, confirm, get a reference."""
+"""Disputing a known merchant's charge (the transaction, the reason, confirm, get a reference),
+and where disputes already opened stand."""
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 
 from rasa_sdk.events import EventType
@@ -18,6 +20,45 @@ REASONS = ("duplicate", "wrong_amount", "refund_not_received", "cancelled_subscr
 # Charges older than this are past most card schemes' dispute window for a chat request.
 DISPUTE_DAYS = 120
 MAX_BUTTONS = 8
+# The bank's dispute references ("DSP-123456"), as people type them: "dsp 123456", "DSP123456".
+_REFERENCE = re.compile(r"\bDSP[-\s]?([0-9]{6})\b", re.IGNORECASE)
+MAX_CASES_SHOWN = 5
+
+
+def case_line(ctx: Context, case: models.Dispute) -> str:
+    """One dispute as a line: reference, merchant, amount, where it stands."""
+    return (f"{case.reference} · {case.merchant} · {ctx.money(case.amount, case.currency)} · "
+            + ctx.text(f"utter_label_status_{case.status}"))
+
+
+class ActionDisputeStatus(BankAction):
+    """Where the cardholder's disputes stand: the one named by reference or merchant, else
+    the latest few.  Reads only; nothing changes."""
+
+    action_name = "action_dispute_status"
+
+    async def perform(self, ctx: Context) -> list[EventType]:
+        cases = await ctx.client.disputes(ctx.token)
+        if not cases:
+            ctx.say("utter_no_disputes")
+            return end_flow()
+        text = ctx.request("dispute_status")
+        reference = _REFERENCE.search(text)
+        if reference:
+            wanted = f"DSP-{reference.group(1)}"
+            cases = [d for d in cases if d.reference == wanted]
+            if not cases:
+                ctx.say("utter_dispute_not_found", reference=wanted)
+                return end_flow()
+        else:
+            merchant = ctx.mentioned(slots.MERCHANT) or ctx.said_about(
+                [d.merchant for d in cases], "dispute_status")
+            named = [d for d in cases
+                     if merchant and merchant.casefold() in d.merchant.casefold()]
+            cases = named or cases
+        ctx.say("utter_your_disputes", cases="\n".join(
+            case_line(ctx, d) for d in cases[:MAX_CASES_SHOWN]))
+        return end_flow()
 
 
 class ActionDisputeCharge(BankAction):
@@ -64,10 +105,7 @@ class ActionDisputeCharge(BankAction):
         cases = [d for d in await ctx.client.disputes(ctx.token)
                  if d.status in ("open", "investigating")]
         if cases:
-            ctx.say("utter_open_disputes", cases="\n".join(
-                f"{d.reference} · {d.merchant} · {ctx.money(d.amount, d.currency)} · "
-                + ctx.text(f"utter_label_status_{d.status}")
-                for d in cases))
+            ctx.say("utter_open_disputes", cases="\n".join(case_line(ctx, d) for d in cases))
         return cases
 
     async def _candidates(self, ctx: Context, card_id: str) -> list[models.Transaction]:

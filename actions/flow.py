@@ -193,16 +193,29 @@ class Context:
         value = self.mentioned(slots.AMOUNT)
         return amount_of(value) if value else None
 
+    def _request_event(self, intent: str) -> dict[str, Any]:
+        """The latest user message classified as ``intent``, even if verification came in
+        between (empty if there is none)."""
+        return next((e for e in reversed(self.tracker.events) if e.get("event") == "user"
+                     and (e.get("parse_data") or {}).get("intent", {}).get("name") == intent),
+                    {})
+
+    def request(self, intent: str) -> str:
+        """The words of the request ("" if there is none)."""
+        return self._request_event(intent).get("text") or ""
+
+    def request_entity(self, intent: str, name: str) -> str | None:
+        """An entity NLU found in the request (not in a later answer)."""
+        entities = (self._request_event(intent).get("parse_data") or {}).get("entities") or []
+        return next((str(e["value"]) for e in entities
+                     if e.get("entity") == name and e.get("value") is not None), None)
+
     def said_about(self, names: list[str], intent: str) -> str | None:
         """The name (a merchant, say) that the request's own words contain, if exactly one.
 
-        NLU does not know every merchant; the bank's list does.  The request is the latest
-        user message classified as ``intent``, even if verification came in between.
+        NLU does not know every merchant; the bank's list does.
         """
-        request = next((e.get("text") or "" for e in reversed(self.tracker.events)
-                        if e.get("event") == "user"
-                        and (e.get("parse_data") or {}).get("intent", {}).get("name") == intent),
-                       "").casefold()
+        request = self.request(intent).casefold()
         found = {n for n in names if n and n.casefold() in request}
         return found.pop() if len(found) == 1 else None
 

@@ -30,6 +30,7 @@ OFFER_ID = "offer_id"
 OPTION_ID = "option_id"
 LIMIT_KIND = "limit_kind"
 AUTOPAY_MODE = "autopay_mode"
+LOCK_WAY = "lock_way"  # "lock" or "unlock" (actions/cards.py)
 FRAUD_TRANSACTIONS = "fraud_transactions"
 # Handing over to a person (actions/handoff.py): why, if an earlier turn offered it (a bank
 # failure, a lost card); what the user said when complaining; what the bot did in this session
@@ -44,8 +45,8 @@ EARLIER = EARLIER_SLOT
 VERIFYING = (PENDING_ACTION, CHALLENGE_ID, IDENTITY_DETAILS, OTP_CODE)
 # What a flow collects; cleared when it ends or is cancelled.
 FLOW = (AWAITING, AWAITING_STEP, CARD_ID, TRANSACTION_ID, DISPUTE_REASON, ADDRESS_ID, OFFER_ID,
-        OPTION_ID, LIMIT_KIND, AUTOPAY_MODE, FRAUD_TRANSACTIONS, CARD_LAST4, AMOUNT, MONTHS,
-        MERCHANT, PERIOD, HANDOFF_REASON, COMPLAINT_DETAILS)
+        OPTION_ID, LIMIT_KIND, AUTOPAY_MODE, LOCK_WAY, FRAUD_TRANSACTIONS, CARD_LAST4, AMOUNT,
+        MONTHS, MERCHANT, PERIOD, HANDOFF_REASON, COMPLAINT_DETAILS)
 # Cleared when the verified session expires: nothing about the account outlives the
 # 15 minutes for which the cardholder proved who they are.
 SENSITIVE = (*FLOW, *VERIFYING, BOT_DID)

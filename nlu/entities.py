@@ -1,7 +1,8 @@
-"""Rule-based entities: amount and currency, months (tenor), card_last4, period, target_language.
+"""Rule-based entities: amount and currency, months (tenor), card_last4, period, target_language,
+lock_way.
 
 These are closed patterns with canonical values the bank API needs ("1.2万" must become
-12000), which a statistical extractor would learn slowly and never normalise; DIET keeps the
+12000), which a statistical extractor would learn slowly and never normalise; the CRF keeps the
 open class, ``merchant``.  The component runs after the tokenizer and the language identifier.
 """
 
@@ -43,6 +44,14 @@ _TARGET_LANGUAGES: list[tuple[str | None, str]] = [
 _TARGET = regex.compile(
     "|".join(f"(?P<t{i}>{pattern})" for i, (_, pattern) in enumerate(_TARGET_LANGUAGES))
 )
+
+
+# Asking to undo a lock ("unlock my card", "解鎖", "mở khóa"): one intent, lock_card, covers both
+# ways (docs/intents.md), and the way is a closed set of words.  Matched on the folded text.
+_UNLOCK = regex.compile(
+    r"\b(?:un ?lock|un ?freeze|un ?block|reactivate|turn (?:it |my card )?back on)\b"
+    r"|解锁|解冻|解除|解封|恢复|开返|重新启用"
+    r"|\b(?:mo|go|bo|huy) ?(?:khoa|phong toa|dong bang)\b|\bmo lai\b|\bkich hoat lai\b")
 
 
 def _folded(norm: NormalizedText) -> str:
@@ -100,6 +109,8 @@ def extract(text: str, language: str | None = None) -> list[dict[str, Any]]:
         if target is None:
             target = "zh-Hant" if language == "zh-Hant" else "zh-Hans"
         add("target_language", target, *match.span())
+    if match := _UNLOCK.search(folded):
+        add("lock_way", "unlock", *match.span())
     return sorted(entities, key=lambda e: (e["start"], e["entity"]))
 
 

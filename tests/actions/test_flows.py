@@ -8,8 +8,13 @@ import pytest
 
 from actions.account import ActionCheckBalance, ActionListTransactions, ActionPaymentInfo
 from actions.autopay import ActionAutopay
-from actions.cards import ActionCardActivation, ActionChangePin, ActionLostCard
-from actions.disputes import ActionDisputeCharge
+from actions.cards import (
+    ActionCardActivation,
+    ActionChangePin,
+    ActionLockCard,
+    ActionLostCard,
+)
+from actions.disputes import ActionDisputeCharge, ActionDisputeStatus
 from actions.fraud import ActionReportFraud
 from actions.handoff import ActionHandoff
 from actions.installments import ActionInstallment
@@ -439,3 +444,67 @@ async def test_the_card_question_survives_a_digression_and_can_be_cancelled(bank
     assert chat.said() == ["utter_flow_cancelled"]
     assert chat.slots["awaiting"] is None
     assert all(c["status"] == "active" for c in (await bank.state("cus_emma"))["cards"])
+
+
+async def test_a_card_is_locked_for_now_and_unlocked_again(bank: Bank, chat: Chat):
+    await login(bank, chat, "cus_lan")
+    await chat.user("khoá tạm thẻ giúp mình, chắc để quên ở nhà", "lock_card").run(
+        ActionLockCard(chat.client, chat.sessions))
+    assert chat.said() == ["utter_lock_card_done"]
+    cards = [c for c in (await bank.state("cus_lan"))["cards"] if c["status"] == "frozen"]
+    assert len(cards) == 1  # locked, not blocked: nothing reported lost, no replacement
+    assert (await bank.state("cus_lan"))["replacement_orders"] == []
+    await chat.user("tìm thấy rồi, mo khoa the nhe", "lock_card", lock_way="unlock").run(
+        ActionLockCard(chat.client, chat.sessions))
+    assert chat.said() == ["utter_unlock_card_done"]
+    assert card(await bank.state("cus_lan"), cards[0]["card_id"])["status"] == "active"
+    await chat.user("unlock my card", "lock_card", lock_way="unlock").run(
+        ActionLockCard(chat.client, chat.sessions))
+    assert chat.said() == ["utter_card_not_locked"]  # nothing is locked
+
+
+async def test_the_way_asked_survives_the_card_question(bank: Bank, chat: Chat):
+    for card_id in ("card_emma_visa", "card_emma_mc"):
+        await bank.call("POST", f"/cards/{card_id}/freeze", token=await bank.login("cus_emma"))
+    await login(bank, chat, "cus_emma")
+    await chat.user("please unfreeze my card", "lock_card", lock_way="unlock").run(
+        ActionLockCard(chat.client, chat.sessions))
+    assert chat.said() == ["utter_choose_card"]
+    # The button repeats only the intent and the card; the way asked is remembered.
+    await chat.user('/lock_card{"card_last4":"4821"}', "lock_card", card_last4="4821").run(
+        ActionLockCard(chat.client, chat.sessions))
+    assert chat.said() == ["utter_unlock_card_done"]
+    state = await bank.state("cus_emma")
+    assert (card(state, "card_emma_visa")["status"], card(state, "card_emma_mc")["status"]) == (
+        "active", "frozen")
+    assert chat.slots["lock_way"] is None and chat.slots["awaiting"] is None
+
+
+async def test_a_card_blocked_as_lost_is_never_unlocked(bank: Bank, chat: Chat):
+    await login(bank, chat, "cus_chen")
+    await chat.user("我的卡不見了", "lost_card").run(ActionLostCard(chat.client, chat.sessions))
+    await chat.user("不用", "deny").run(ActionDeny(chat.client, chat.sessions))
+    chat.said()
+    await chat.user("幫我解鎖張卡", "lock_card", lock_way="unlock").run(
+        ActionLockCard(chat.client, chat.sessions))
+    assert chat.said() == ["utter_card_blocked_not_lockable"]
+    assert card(await bank.state("cus_chen"), "card_chen_visa")["status"] == "blocked"
+
+
+async def test_dispute_status_by_reference_by_merchant_or_all(bank: Bank, chat: Chat):
+    await login(bank, chat, "cus_emma")
+    await chat.user("any news on dsp 100001?", "dispute_status").run(
+        ActionDisputeStatus(chat.client, chat.sessions))
+    cases = chat.last("utter_your_disputes")["cases"].splitlines()
+    assert len(cases) == 1 and cases[0].startswith("DSP-100001 · Netflix")
+    await chat.user("what about DSP-999999", "dispute_status").run(
+        ActionDisputeStatus(chat.client, chat.sessions))
+    assert chat.last("utter_dispute_not_found")["reference"] == "DSP-999999"
+    await chat.user("status of my disputes", "dispute_status").run(
+        ActionDisputeStatus(chat.client, chat.sessions))
+    assert chat.said()[-1] == "utter_your_disputes"
+    assert chat.slots["awaiting"] is None
+    await login(bank, chat, "cus_lan")
+    await chat.user("khiếu nại của mình tới đâu rồi", "dispute_status").run(
+        ActionDisputeStatus(chat.client, chat.sessions))
+    assert chat.said()[-1] == "utter_no_disputes"

@@ -52,3 +52,14 @@ def test_amount_months_and_card_in_one_vietnamese_message():
 )
 def test_target_language(text, expected):
     assert found(text)["target_language"] == [expected]
+
+
+@pytest.mark.parametrize(("text", "unlock"), [
+    ("unlock my card", True), ("can you unfreeze it", True), ("turn my card back on", True),
+    ("lock my card for now", False), ("freeze it please", False), ("block it temporarily", False),
+    ("幫我解鎖", True), ("卡解冻一下", True), ("先锁卡", False), ("暫停張卡", False),
+    ("mở khóa thẻ", True), ("mo khoa the giup e", True), ("khoá thẻ tạm thời", False),
+])
+def test_asking_to_undo_a_lock(text, unlock):
+    ways = [e["value"] for e in extract(text) if e["entity"] == "lock_way"]
+    assert ways == (["unlock"] if unlock else [])
