@@ -225,7 +225,18 @@ class BankClient:
         """Has the bank text a secure PIN-reset link."""
         return m.PinReset.parse_obj(await self._card_write(token, card_id, "pin-reset", key))
 
+    async def card_deliveries(self, token: str) -> list[m.CardDelivery]:
+        """Cards sent or being made for the cardholder in the last 90 days, newest first."""
+        answer = await self._call("GET", "/card-deliveries", token=token)
+        return [m.CardDelivery.parse_obj(d) for d in answer["deliveries"]]
+
     # account ------------------------------------------------------------------------------
+
+    async def request_statement_copy(self, token: str, card_id: str, month: str, *,
+                                     key: str) -> m.StatementCopy:
+        """Has the bank text a link to the statement issued in ``month`` (YYYY-MM)."""
+        return m.StatementCopy.parse_obj(await self._card_write(
+            token, card_id, "statement-copies", key, {"month": month}))
 
     async def balance(self, token: str, card_id: str) -> m.Balance:
         """Balance and statement figures of the card's account."""

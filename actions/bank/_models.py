@@ -65,6 +65,24 @@ class ReplacementOrder(Model):
     estimated_delivery: date
 
 
+class CardDelivery(Model):
+    order_reference: str
+    card: Card
+    kind: str
+    status: str
+    address: Address
+    ordered_on: date
+    estimated_delivery: date
+    delivered_on: date | None = None
+
+
+class StatementCopy(Model):
+    reference: str
+    month: str
+    statement_date: date
+    sent_to: str
+
+
 class PinReset(Model):
     reset_reference: str
     sent_to: str

@@ -1,7 +1,9 @@
-"""A card account's money: profile, balance, transactions, payments, autopay, limits, rewards."""
+"""A card account's money: profile, balance, transactions, statements, payments, autopay, limits,
+rewards."""
 
 from __future__ import annotations
 
+import calendar
 import secrets
 from datetime import date, timedelta
 from decimal import Decimal
@@ -13,11 +15,13 @@ from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bankapi.sandbox import localized, schema
-from bankapi.sandbox.cards import address_json
+from bankapi.sandbox.cards import address_json, text_customer
 from bankapi.sandbox.context import body, caller, db, now, own_card, owned, params
 from bankapi.sandbox.errors import BankError
 from bankapi.sandbox.money import from_api, to_api
 
+# How many monthly statements a cardholder can get a copy of (the latest included).
+STATEMENTS_KEPT = 24
 # A temporary increase above this multiple of the limit goes to a human underwriter.
 TEMPORARY_MAX_FACTOR = 1.5
 
@@ -102,6 +106,37 @@ async def transactions(request: web.Request) -> web.Response:
     # Merchant matching in Python: SQLite's lower() knows only ASCII ("Điện máy", "HKTVmall").
     rows = [r for r in rows if merchant in r.merchant.casefold()][:limit]
     return web.json_response({"transactions": [transaction_json(r, card.currency) for r in rows]})
+
+
+def statement_date_of(card: Row, month: str) -> date | None:
+    """The day the statement of ``month`` (YYYY-MM) was issued, or None when the card has no
+    statement that month: not issued yet, older than the ones kept, or a card never used."""
+    year, number = (int(part) for part in month.split("-"))
+    latest = card.statement_date
+    back = (latest.year - year) * 12 + latest.month - number
+    if card.status == "inactive" or not 0 <= back < STATEMENTS_KEPT:
+        return None
+    return date(year, number, min(latest.day, calendar.monthrange(year, number)[1]))
+
+
+async def statement_copy(request: web.Request) -> web.Response:
+    """POST /cards/{card_id}/statement-copies: the bank texts a link to the PDF."""
+    document = await body(request, "/cards/{card_id}/statement-copies")
+    who = await caller(request)
+    card, conn = await own_card(request, who), db(request)
+    issued = statement_date_of(card, document["month"])
+    if issued is None:
+        raise BankError(404, "statement_not_found", f"no statement for {document['month']}")
+    reference = "STM-" + secrets.token_hex(4).upper()
+    await conn.execute(schema.statement_copies.insert().values(
+        reference=reference, card_id=card.card_id, month=document["month"], created_at=now()))
+    sent_to = await text_customer(
+        conn, who, "statement_link",
+        f"Your statement of {issued.isoformat()} for the card ending {card.last4}: "
+        f"https://sandbox.bank.invalid/statements/{reference}")
+    return web.json_response({"reference": reference, "month": document["month"],
+                              "statement_date": issued.isoformat(), "sent_to": sent_to},
+                             status=202)
 
 
 async def payments(request: web.Request) -> web.Response:

@@ -1,22 +1,28 @@
-"""Cards: list, details, freeze, unfreeze, activation, lost/stolen block, replacement, PIN reset."""
+"""Cards: list, details, freeze, unfreeze, activation, lost/stolen block, replacement and its
+delivery, PIN reset."""
 
 from __future__ import annotations
 
 import re
 import secrets
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from aiohttp import web
 from sqlalchemy import select
 from sqlalchemy.engine import Row
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bankapi.sandbox import schema
-from bankapi.sandbox.context import body, caller, db, now, own_card, owned
+from bankapi.sandbox.context import Caller, body, caller, db, now, own_card, owned
 from bankapi.sandbox.errors import BankError
 
 # Business days a replacement card takes to arrive in the sandbox's markets.
 REPLACEMENT_DAYS = 5
+# A card is embossed on the day it is ordered and handed to the courier the next day.
+DISPATCH_DAYS = 1
+# How far back GET /card-deliveries looks.
+DELIVERIES_SHOWN_DAYS = 90
 
 
 def card_json(row: Row | Any) -> dict[str, Any]:
@@ -106,10 +112,50 @@ async def order_replacement(request: web.Request) -> web.Response:
     await conn.execute(schema.replacement_orders.insert().values(
         order_reference=reference, card_id=card.card_id, new_card_id=new_id,
         address_id=address.address_id, estimated_delivery=delivery))
+    await conn.execute(schema.card_deliveries.insert().values(
+        order_reference=reference, card_id=new_id, kind="replacement",
+        address_id=address.address_id, ordered_on=now().date(), estimated_delivery=delivery))
     new_card = await own_card(request, who, new_id)
     return web.json_response({"order_reference": reference, "new_card": card_json(new_card),
                               "address": address_json(address),
                               "estimated_delivery": delivery.isoformat()}, status=201)
+
+
+def delivery_status(row: Row, today: date) -> tuple[str, date | None]:
+    """The courier's status on ``today`` and the day it was delivered: the sandbox has no
+    courier, so a card counts as delivered on its estimated day unless it came back."""
+    if row.returned_on is not None:
+        return "returned", None
+    if today >= row.estimated_delivery:
+        return "delivered", row.estimated_delivery
+    if today >= row.ordered_on + timedelta(days=DISPATCH_DAYS):
+        return "dispatched", None
+    return "in_production", None
+
+
+async def list_deliveries(request: web.Request) -> web.Response:
+    """GET /card-deliveries"""
+    who = await caller(request)
+    today = now().date()
+    d, c, a = schema.card_deliveries, schema.cards, schema.addresses
+    rows = (await db(request).execute(
+        select(d.c.order_reference, d.c.kind, d.c.address_id, d.c.ordered_on,
+               d.c.estimated_delivery, d.c.returned_on, c, a.c.label, a.c.line)
+        .join(c, c.c.card_id == d.c.card_id)
+        .join(a, a.c.address_id == d.c.address_id)
+        .where(c.c.customer_id == who.customer_id,
+               d.c.ordered_on >= today - timedelta(days=DELIVERIES_SHOWN_DAYS))
+        .order_by(d.c.ordered_on.desc(), d.c.order_reference))).all()
+    deliveries = []
+    for row in rows:
+        status, delivered_on = delivery_status(row, today)
+        deliveries.append({
+            "order_reference": row.order_reference, "card": card_json(row), "kind": row.kind,
+            "status": status, "address": address_json(row),
+            "ordered_on": row.ordered_on.isoformat(),
+            "estimated_delivery": row.estimated_delivery.isoformat(),
+            "delivered_on": delivered_on.isoformat() if delivered_on else None})
+    return web.json_response({"deliveries": deliveries})
 
 
 async def pin_reset(request: web.Request) -> web.Response:
@@ -122,11 +168,16 @@ async def pin_reset(request: web.Request) -> web.Response:
     reference = "PIN-" + secrets.token_hex(4).upper()
     await conn.execute(schema.pin_resets.insert().values(
         reset_reference=reference, card_id=card.card_id, created_at=now()))
+    sent_to = await text_customer(conn, who, "pin_link",
+                                  f"Set a new PIN for your card ending {card.last4}: "
+                                  f"https://sandbox.bank.invalid/pin/{reference}")
+    return web.json_response({"reset_reference": reference, "sent_to": sent_to}, status=202)
+
+
+async def text_customer(conn: AsyncConnection, who: Caller, kind: str, text: str) -> str:
+    """Puts an SMS to the cardholder's phone in the outbox; returns the phone, masked."""
     phone = (await conn.execute(select(schema.customers.c.phone).where(
         schema.customers.c.customer_id == who.customer_id))).one().phone
     await conn.execute(schema.outbox.insert().values(
-        customer_id=who.customer_id, subject=who.subject, kind="pin_link", sent_at=now(),
-        body=f"Set a new PIN for your card ending {card.last4}: "
-             f"https://sandbox.bank.invalid/pin/{reference}"))
-    return web.json_response({"reset_reference": reference, "sent_to": f"•••• {phone[-4:]}"},
-                             status=202)
+        customer_id=who.customer_id, subject=who.subject, kind=kind, sent_at=now(), body=text))
+    return f"•••• {phone[-4:]}"

@@ -141,6 +141,26 @@ replacement_orders = Table(
     Column("estimated_delivery", Date, nullable=False),
 )
 
+# What the courier knows: one row per card sent (new, replacement, renewal).
+card_deliveries = Table(
+    "card_deliveries", metadata,
+    Column("order_reference", String(32), primary_key=True),
+    Column("card_id", ForeignKey("cards.card_id"), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("address_id", String(32), nullable=False),
+    Column("ordered_on", Date, nullable=False),
+    Column("estimated_delivery", Date, nullable=False),
+    Column("returned_on", Date),
+)
+
+statement_copies = Table(
+    "statement_copies", metadata,
+    Column("reference", String(32), primary_key=True),
+    Column("card_id", ForeignKey("cards.card_id"), nullable=False),
+    Column("month", String(7), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
 limit_requests = Table(
     "limit_requests", metadata,
     Column("reference", String(32), primary_key=True),

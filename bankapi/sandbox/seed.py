@@ -145,7 +145,7 @@ def _minor(value: float) -> int:
 def _rows(today: date) -> dict[Any, list[dict[str, Any]]]:
     rows: dict[Any, list[dict[str, Any]]] = {table: [] for table in (
         schema.customers, schema.addresses, schema.funding_accounts, schema.cards,
-        schema.transactions, schema.payments, schema.disputes)}
+        schema.transactions, schema.payments, schema.disputes, schema.card_deliveries)}
     statement_date = today - timedelta(days=12)
     for customer in CUSTOMERS:
         cid = customer.customer_id
@@ -178,6 +178,12 @@ def _rows(today: date) -> dict[Any, list[dict[str, Any]]]:
                 else statement_date + timedelta(days=25),
                 overdue_amount=_minor(card.overdue), days_past_due=card.days_past_due,
                 autopay_account=None, autopay_mode=None))
+            if card.status == "inactive":  # a new card, delivered three days ago
+                rows[schema.card_deliveries].append(dict(
+                    order_reference=f"NEW-{card.card_id[5:].upper()}", card_id=card.card_id,
+                    kind="new", address_id=f"addr_{cid[4:]}_home",
+                    ordered_on=today - timedelta(days=9),
+                    estimated_delivery=today - timedelta(days=3), returned_on=None))
             for n, (days, merchant, amount, pending) in enumerate(card.transactions, start=1):
                 rows[schema.transactions].append(dict(
                     transaction_id=f"tx_{card.card_id[5:]}_{n:02d}", card_id=card.card_id,

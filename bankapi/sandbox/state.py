@@ -53,6 +53,8 @@ async def customer_state(request: web.Request) -> web.Response:
                         ("fraud_cases", schema.fraud_cases),
                         ("installment_plans", schema.installment_plans),
                         ("replacement_orders", schema.replacement_orders),
+                        ("card_deliveries", schema.card_deliveries),
+                        ("statement_copies", schema.statement_copies),
                         ("limit_requests", schema.limit_requests),
                         ("repayment_plans", schema.repayment_plans),
                         ("pin_resets", schema.pin_resets)):

@@ -1,4 +1,5 @@
-"""Cards: ownership, freeze/unfreeze/activate, lost or stolen and replacement, fraud, PIN reset."""
+"""Cards: ownership, freeze/unfreeze/activate, lost or stolen, replacement and delivery, fraud, PIN
+reset, statement copies."""
 
 from __future__ import annotations
 
@@ -184,3 +185,89 @@ async def test_pin_reset_needs_an_active_card(bank):
     answer = await bank.call("POST", "/cards/card_lan_new/pin-reset", token=lan)
     assert (answer.status, answer.code) == (409, "card_not_active")
     assert [m["kind"] for m in await bank.outbox(subject_of("cus_lan"))] == ["otp"]
+
+
+async def test_a_replacement_shows_in_deliveries_until_it_arrives(bank, emma):
+    nothing = await bank.call("GET", "/card-deliveries", token=emma)
+    assert (nothing.status, nothing.body) == (200, {"deliveries": []})
+    path = "/cards/card_emma_visa"
+    await bank.call("POST", f"{path}/lost-stolen", token=emma, json={"reason": "stolen"})
+    order = await bank.call("POST", f"{path}/replacements", token=emma,
+                            json={"address_id": "addr_emma_home"})
+    listed = await bank.call("GET", "/card-deliveries", token=emma)
+    [delivery] = listed.body["deliveries"]
+    assert delivery["order_reference"] == order.body["order_reference"]
+    assert delivery["card"]["card_id"] == order.body["new_card"]["card_id"]
+    assert (delivery["kind"], delivery["status"], delivery["delivered_on"]) == (
+        "replacement", "in_production", None)
+    assert delivery["estimated_delivery"] == order.body["estimated_delivery"]
+    assert "221" not in delivery["address"]["masked"]
+
+
+async def test_deliveries_are_the_callers_own(bank):
+    lan = await bank.login("cus_lan")
+    [delivery] = (await bank.call("GET", "/card-deliveries", token=lan)).body["deliveries"]
+    assert (delivery["card"]["card_id"], delivery["kind"], delivery["status"]) == (
+        "card_lan_new", "new", "delivered")
+    assert delivery["delivered_on"] == (today() - timedelta(days=3)).isoformat()
+    wang = await bank.login("cus_wang")
+    assert (await bank.call("GET", "/card-deliveries", token=wang)).body["deliveries"] == []
+    anonymous = await bank.call("GET", "/card-deliveries")
+    assert anonymous.status == 401
+
+
+def test_delivery_status_follows_the_calendar():
+    from types import SimpleNamespace
+
+    from bankapi.sandbox.cards import delivery_status
+
+    ordered = date(2026, 3, 2)
+    row = SimpleNamespace(ordered_on=ordered, estimated_delivery=ordered + timedelta(days=5),
+                          returned_on=None)
+    assert delivery_status(row, ordered) == ("in_production", None)
+    assert delivery_status(row, ordered + timedelta(days=1)) == ("dispatched", None)
+    arrived = ordered + timedelta(days=5)
+    assert delivery_status(row, arrived) == ("delivered", arrived)
+    returned = SimpleNamespace(**{**vars(row), "returned_on": ordered + timedelta(days=4)})
+    assert delivery_status(returned, ordered + timedelta(days=9)) == ("returned", None)
+
+
+async def test_a_statement_copy_is_a_texted_link(bank, emma):
+    state = await bank.state("cus_emma")
+    issued = date.fromisoformat(
+        next(c for c in state["cards"] if c["card_id"] == "card_emma_visa")["statement_date"])
+    month = f"{issued.year:04d}-{issued.month:02d}"
+    answer = await bank.call("POST", "/cards/card_emma_visa/statement-copies", token=emma,
+                             json={"month": month})
+    assert answer.status == 202
+    assert (answer.body["month"], answer.body["statement_date"]) == (month, issued.isoformat())
+    assert re.fullmatch(r"•••• \d{4}", answer.body["sent_to"])
+    [message] = [m for m in await bank.outbox(subject_of("cus_emma"))
+                 if m["kind"] == "statement_link"]
+    assert answer.body["reference"] in message["body"] and "4821" in message["body"]
+    copies = (await bank.state("cus_emma"))["statement_copies"]
+    assert [(c["reference"], c["month"]) for c in copies] == [(answer.body["reference"], month)]
+
+
+@pytest.mark.parametrize(("card", "month", "status", "code"), [
+    ("card_emma_visa", "2099-01", 404, "statement_not_found"),  # not issued yet
+    ("card_emma_visa", "2001-01", 404, "statement_not_found"),  # older than kept
+    ("card_emma_visa", "2026-13", 400, "invalid_request"),
+    ("card_emma_visa", "last month", 400, "invalid_request"),
+    ("card_wang_up", "2026-01", 404, "not_found"),  # another customer's card
+])
+async def test_a_statement_copy_only_of_an_issued_statement_of_ones_own_card(
+        bank, emma, card, month, status, code):
+    answer = await bank.call("POST", f"/cards/{card}/statement-copies", token=emma,
+                             json={"month": month})
+    assert (answer.status, answer.code) == (status, code)
+    assert (await bank.state("cus_emma"))["statement_copies"] == []
+    assert [m["kind"] for m in await bank.outbox(subject_of("cus_emma"))] == ["otp"]
+
+
+async def test_a_card_never_used_has_no_statement(bank):
+    lan = await bank.login("cus_lan")
+    month = today().strftime("%Y-%m")
+    answer = await bank.call("POST", "/cards/card_lan_new/statement-copies", token=lan,
+                             json={"month": month})
+    assert (answer.status, answer.code) == (404, "statement_not_found")
