@@ -1,5 +1,5 @@
 """The card itself: lost or stolen (block, replacement, fraud check), a temporary lock and its
-undoing, PIN reset, activation."""
+undoing, PIN reset, activation, where a new card is."""
 
 from __future__ import annotations
 
@@ -7,7 +7,14 @@ from rasa_sdk.events import EventType, SlotSet
 
 from actions import slots
 from actions.bank import BankRefused, models
-from actions.flow import BankAction, Context, card_on_account, choose_card, end_flow, is_open
+from actions.flow import (
+    BankAction,
+    Context,
+    card_on_account,
+    choose_card,
+    end_flow,
+    is_open,
+)
 from actions.formatting import day
 from cardcare.escalation import Reason
 
@@ -154,6 +161,40 @@ class ActionLockCard(BankAction):
             await ctx.client.freeze(ctx.token, card.card_id, key=ctx.key("freeze", card.card_id))
             ctx.did(f"Card ending {card.last4} locked for now")
         ctx.say("utter_lock_card_done", card=card.last4)
+        return end_flow()
+
+
+# How many deliveries one answer lists (newest first).
+MAX_DELIVERIES_SHOWN = 3
+
+
+def delivery_line(ctx: Context, delivery: models.CardDelivery) -> str:
+    """One card on its way (or arrived) as a line: card, kind, where it stands, the date."""
+    status = ctx.text(f"utter_label_delivery_{delivery.status}")
+    when = delivery.delivered_on if delivery.status == "delivered" else (
+        None if delivery.status == "returned" else delivery.estimated_delivery)
+    when_text = f" {day(when, ctx.language)}" if when else ""
+    return (f"•••• {delivery.card.last4} · {ctx.text(f'utter_label_card_{delivery.kind}')} · "
+            f"{status}{when_text}")
+
+
+class ActionCardDelivery(BankAction):
+    """Where the cardholder's new, replacement or renewed cards are, from the bank's courier
+    data.  Reads only; a card the courier brought back goes to a person, who re-sends it."""
+
+    action_name = "action_card_delivery"
+
+    async def perform(self, ctx: Context) -> list[EventType]:
+        deliveries = (await ctx.client.card_deliveries(ctx.token))[:MAX_DELIVERIES_SHOWN]
+        if not deliveries:  # the answer's button offers a person to trace it
+            ctx.say("utter_no_card_on_its_way")
+            return end_flow()
+        ctx.say("utter_card_deliveries",
+                deliveries="\n".join(delivery_line(ctx, d) for d in deliveries))
+        if any(d.status == "returned" for d in deliveries):
+            ctx.say("utter_card_returned_to_bank")  # its button offers a person to re-send it
+        elif any(d.status == "delivered" and d.card.status == "inactive" for d in deliveries):
+            ctx.say("utter_card_delivered_activate")
         return end_flow()
 
 

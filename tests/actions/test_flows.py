@@ -10,6 +10,7 @@ from actions.account import ActionCheckBalance, ActionListTransactions, ActionPa
 from actions.autopay import ActionAutopay
 from actions.cards import (
     ActionCardActivation,
+    ActionCardDelivery,
     ActionChangePin,
     ActionLockCard,
     ActionLostCard,
@@ -489,6 +490,31 @@ async def test_a_card_blocked_as_lost_is_never_unlocked(bank: Bank, chat: Chat):
         ActionLockCard(chat.client, chat.sessions))
     assert chat.said() == ["utter_card_blocked_not_lockable"]
     assert card(await bank.state("cus_chen"), "card_chen_visa")["status"] == "blocked"
+
+
+async def test_card_delivery_from_the_banks_courier_data(bank: Bank, chat: Chat) -> None:
+    await login(bank, chat, "cus_emma")
+    await chat.user("where is my new card", "card_delivery").run(
+        ActionCardDelivery(chat.client, chat.sessions))
+    assert chat.said() == ["utter_no_card_on_its_way"]
+    # A replacement ordered in the chat is then "being made", with its expected date.
+    await chat.user('/lost_card{"card_last4":"4821"}', "lost_card", card_last4="4821").run(
+        ActionLostCard(chat.client, chat.sessions))
+    await chat.user("yes", "affirm").run(ActionAffirm(chat.client, chat.sessions))
+    await chat.user("no", "deny").run(ActionDeny(chat.client, chat.sessions))
+    chat.said()
+    await chat.user("my replacement card still hasn't come", "card_delivery").run(
+        ActionCardDelivery(chat.client, chat.sessions))
+    [line] = chat.last("utter_card_deliveries")["deliveries"].splitlines()
+    assert chat.said() == ["utter_card_deliveries"]
+    assert line.startswith("•••• ") and " · replacement card · being made, expected by " in line
+    assert chat.slots["awaiting"] is None
+    # Lan's new card was delivered three days ago and is not activated yet.
+    await login(bank, chat, "cus_lan")
+    await chat.user("thẻ mới của mình giao tới đâu rồi", "card_delivery").run(
+        ActionCardDelivery(chat.client, chat.sessions))
+    assert "•••• 1122" in chat.last("utter_card_deliveries")["deliveries"]
+    assert chat.said()[-2:] == ["utter_card_deliveries", "utter_card_delivered_activate"]
 
 
 async def test_dispute_status_by_reference_by_merchant_or_all(bank: Bank, chat: Chat):

@@ -25,7 +25,6 @@ EXPECTED_RESPONSES: dict[str, tuple[str, ...]] = {
     "human_agent": ("utter_handoff_requested",),
     "complaint": ("utter_complaint", "utter_ask_complaint_details"),
     "change_language": ("utter_language_changed",),
-    "card_delivery": ("utter_card_delivery",),
     "close_card": ("utter_close_card_offer",),
     "travel_abroad": ("utter_travel_abroad",),
     "pending_transaction": ("utter_pending_transaction",),
@@ -38,7 +37,8 @@ EXPECTED_RESPONSES: dict[str, tuple[str, ...]] = {
     **{intent: VERIFY_FIRST for intent in (
         "check_balance", "list_transactions", "installment", "lost_card", "dispute_charge",
         "report_fraud", "credit_limit", "rewards_points", "card_activation", "autopay",
-        "change_pin", "payment_info", "repayment_plan", "lock_card", "dispute_status")},
+        "change_pin", "payment_info", "repayment_plan", "lock_card", "dispute_status",
+        "card_delivery")},
 }
 
 MESSAGES: dict[str, dict[str, str]] = {
