@@ -173,7 +173,9 @@ def delivery_line(ctx: Context, delivery: models.CardDelivery) -> str:
     status = ctx.text(f"utter_label_delivery_{delivery.status}")
     when = delivery.delivered_on if delivery.status == "delivered" else (
         None if delivery.status == "returned" else delivery.estimated_delivery)
-    when_text = f" {day(when, ctx.language)}" if when else ""
+    # Chinese labels end in a full-width colon, which needs no space after it.
+    space = "" if status.endswith("：") else " "
+    when_text = f"{space}{day(when, ctx.language)}" if when else ""
     return (f"•••• {delivery.card.last4} · {ctx.text(f'utter_label_card_{delivery.kind}')} · "
             f"{status}{when_text}")
 
