@@ -169,15 +169,12 @@ MAX_DELIVERIES_SHOWN = 3
 
 
 def delivery_line(ctx: Context, delivery: models.CardDelivery) -> str:
-    """One card on its way (or arrived) as a line: card, kind, where it stands, the date."""
-    status = ctx.text(f"utter_label_delivery_{delivery.status}")
-    when = delivery.delivered_on if delivery.status == "delivered" else (
-        None if delivery.status == "returned" else delivery.estimated_delivery)
-    # Chinese labels end in a full-width colon, which needs no space after it.
-    space = "" if status.endswith("：") else " "
-    when_text = f"{space}{day(when, ctx.language)}" if when else ""
-    return (f"•••• {delivery.card.last4} · {ctx.text(f'utter_label_card_{delivery.kind}')} · "
-            f"{status}{when_text}")
+    """One card on its way (or arrived) as a line: card, kind, where it stands and when (the
+    status label places the date where its language puts it)."""
+    when = day(delivery.delivered_on or delivery.estimated_delivery, ctx.language)
+    status = ctx.text(f"utter_label_delivery_{delivery.status}").format(date=when)
+    kind = ctx.text(f"utter_label_card_{delivery.kind}")
+    return f"•••• {delivery.card.last4} · {kind} · {status}"
 
 
 class ActionCardDelivery(BankAction):
