@@ -69,6 +69,26 @@ async def test_the_same_key_with_another_body_is_a_conflict(bank, emma, path, fi
     assert await bank.state("cus_emma") == before
 
 
+async def test_a_replayed_statement_copy_texts_one_link(bank, emma):
+    cards = (await bank.state("cus_emma"))["cards"]
+    month = next(c for c in cards if c["card_id"] == "card_emma_visa")["statement_date"][:7]
+    first, again = [await bank.call("POST", f"{VISA}/statement-copies", token=emma,
+                                    json={"month": month}, key="statement-copy-01")
+                    for _ in range(2)]
+    assert (first.status, again.status) == (202, 202) and again.body == first.body
+    links = [m for m in await bank.outbox(subject_of("cus_emma")) if m["kind"] == "statement_link"]
+    assert len(links) == 1 and len((await bank.state("cus_emma"))["statement_copies"]) == 1
+
+
+async def test_an_oversized_body_is_refused_and_changes_nothing(bank, emma):
+    before = await bank.state("cus_emma")
+    answer = await bank.call("POST", f"{VISA}/statement-copies", token=emma,
+                             json={"month": "2026-11", "pad": "x" * 2_000_000},
+                             documented=False)  # aiohttp's 1 MiB cap, before any operation
+    assert (answer.status, answer.code) == (413, "invalid_request")
+    assert await bank.state("cus_emma") == before
+
+
 async def test_the_same_key_on_another_card_is_a_conflict(bank, emma):
     assert (await bank.call("POST", f"{VISA}/freeze", token=emma, key="freeze-0002")).status == 200
     answer = await bank.call("POST", "/cards/card_emma_mc/freeze", token=emma, key="freeze-0002")
@@ -125,6 +145,9 @@ async def test_a_quote_is_a_read_and_needs_no_key(bank, emma):
      {"kind": "temporary", "new_limit": "9000", "days": 91}, "days"),
     (f"{VISA}/installments", {"transaction_id": "", "statement": True, "tenor_months": 3},
      "transaction_id"),
+    (f"{VISA}/statement-copies", {}, "month"),
+    (f"{VISA}/statement-copies", {"month": 202611}, "month"),
+    (f"{VISA}/statement-copies", {"month": "2026-11", "email": "x@example.com"}, "email"),
     ("/rewards/redemptions", {}, "option_id"),
     ("/repayment-plans", {"offer_id": 3}, "offer_id"),
 ])
