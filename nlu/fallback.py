@@ -30,6 +30,10 @@ class LanguageFallbackClassifier(FallbackClassifier):
     """Predicts ``nlu_fallback`` below the threshold of the message's language
     (``thresholds``), else below ``threshold``; ambiguity as Rasa's."""
 
+    def __init__(self, config: dict[str, Any]) -> None:
+        super().__init__(config)
+        self._built: dict[float, FallbackClassifier] = {}
+
     @staticmethod
     def get_default_config() -> dict[str, Any]:
         """Rasa's options, plus ``thresholds``: language code → threshold."""
@@ -50,9 +54,15 @@ class LanguageFallbackClassifier(FallbackClassifier):
         thresholds = self.component_config.get(THRESHOLDS_KEY) or {}
         return float(thresholds.get(language, self.component_config[THRESHOLD_KEY]))
 
+    def _for(self, threshold: float) -> FallbackClassifier:
+        """Rasa's classifier configured with ``threshold``, built once per threshold."""
+        if threshold not in self._built:
+            self._built[threshold] = FallbackClassifier(
+                {**self.component_config, THRESHOLD_KEY: threshold})
+        return self._built[threshold]
+
     def process(self, messages: list[Message]) -> list[Message]:
         """Applies Rasa's fallback to each message with its language's threshold."""
         for message in messages:
-            config = {**self.component_config, THRESHOLD_KEY: self.threshold(message)}
-            FallbackClassifier(config).process([message])
+            self._for(self.threshold(message)).process([message])
         return messages
