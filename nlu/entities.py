@@ -52,6 +52,13 @@ _UNLOCK = regex.compile(
     r"\b(?:un ?lock|un ?freeze|un ?block|reactivate|turn (?:it |my card )?back on)\b"
     r"|解锁|解冻|解除|解封|恢复|开返|重新启用"
     r"|\b(?:mo|go|bo|huy) ?(?:khoa|phong toa|dong bang)\b|\bmo lai\b|\bkich hoat lai\b")
+# An unlock the cardholder will do later ("lock it, I'll unlock it later", "之后再解锁",
+# "khoa tam, tim duoc the thi mo lai sau") belongs to a request to lock, not to unlock.
+_UNLOCK_LATER_BEFORE = regex.compile(
+    r"(?:\b(?:i ?'?ll|i will|until i|till i|before i|khi nao|den khi)\b\W*(?:\w+\W+){0,3}"
+    r"|(?:之后|以后|晚点|稍后|回头|到时)(?:再|自己|我)*)$")
+_UNLOCK_LATER_AFTER = regex.compile(
+    r"^\W*(?:(?:it|them|the card|my card|the)\W+)?(?:later|afterwards|myself|when i|once i|sau)\b")
 
 
 def _folded(norm: NormalizedText) -> str:
@@ -109,8 +116,11 @@ def extract(text: str, language: str | None = None) -> list[dict[str, Any]]:
         if target is None:
             target = "zh-Hant" if language == "zh-Hant" else "zh-Hans"
         add("target_language", target, *match.span())
-    if match := _UNLOCK.search(folded):
-        add("lock_way", "unlock", *match.span())
+    for match in _UNLOCK.finditer(folded):
+        before, after = folded[:match.start()], folded[match.end():]
+        if not (_UNLOCK_LATER_BEFORE.search(before) or _UNLOCK_LATER_AFTER.search(after)):
+            add("lock_way", "unlock", *match.span())
+            break
     return sorted(entities, key=lambda e: (e["start"], e["entity"]))
 
 

@@ -59,6 +59,13 @@ def test_target_language(text, expected):
     ("lock my card for now", False), ("freeze it please", False), ("block it temporarily", False),
     ("幫我解鎖", True), ("卡解冻一下", True), ("先锁卡", False), ("暫停張卡", False),
     ("mở khóa thẻ", True), ("mo khoa the giup e", True), ("khoá thẻ tạm thời", False),
+    # An unlock to come, said while asking to lock.
+    ("please lock my card for now, I'll unlock it later", False),
+    ("freeze it until I find my wallet, then I'll unfreeze it myself", False),
+    ("先帮我冻结，之后再解冻", False), ("请帮我再解锁一次", True),
+    ("khóa tạm thẻ giúp mình, tìm được thì mình mở khóa sau", False),
+    ("khoa the tam thoi den khi nao tim duoc thi mo lai", False),
+    ("my card is locked, can you unlock it", True),
 ])
 def test_asking_to_undo_a_lock(text, unlock):
     ways = [e["value"] for e in extract(text) if e["entity"] == "lock_way"]
