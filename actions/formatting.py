@@ -6,6 +6,7 @@ from datetime import date
 from decimal import Decimal
 
 from babel.dates import format_date as _format_date
+from babel.dates import format_skeleton
 from babel.numbers import format_currency, format_decimal
 
 from cardcare.conversation import DEFAULT_LANGUAGE
@@ -43,6 +44,12 @@ def day(value: date, language: str | None, currency: str | None = None) -> str:
     ``Dec 13, 2026``, ``2026年12月13日``, ``13 thg 12, 2026``.
     """
     return _format_date(value, format="medium", locale=locale_for(language, currency))
+
+
+def month_name(value: date, language: str | None) -> str:
+    """The month of ``value`` with its year: ``November 2026``, ``2026年11月``,
+    ``tháng 11 năm 2026``."""
+    return format_skeleton("yMMMM", value, locale=locale_for(language))
 
 
 def number(value: int | Decimal, language: str | None) -> str:

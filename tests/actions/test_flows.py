@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import pytest
 
-from actions.account import ActionCheckBalance, ActionListTransactions, ActionPaymentInfo
+from actions.account import (
+    ActionCheckBalance,
+    ActionListTransactions,
+    ActionPaymentInfo,
+    ActionStatementCopy,
+)
 from actions.autopay import ActionAutopay
 from actions.cards import (
     ActionCardActivation,
@@ -515,6 +521,59 @@ async def test_card_delivery_from_the_banks_courier_data(bank: Bank, chat: Chat)
         ActionCardDelivery(chat.client, chat.sessions))
     assert "•••• 1122" in chat.last("utter_card_deliveries")["deliveries"]
     assert chat.said()[-2:] == ["utter_card_deliveries", "utter_card_delivered_activate"]
+
+
+async def test_a_statement_copy_is_chosen_by_month_and_texted_by_the_bank(
+        bank: Bank, chat: Chat) -> None:
+    await login(bank, chat, "cus_emma")
+    await chat.user("can I get a copy of my statement", "statement_copy").run(
+        ActionStatementCopy(chat.client, chat.sessions))
+    assert chat.said() == ["utter_choose_card"]
+    await chat.user('/statement_copy{"card_last4":"4821"}', "statement_copy",
+                    card_last4="4821").run(ActionStatementCopy(chat.client, chat.sessions))
+    months = buttons(chat, "utter_ask_statement_month")
+    assert chat.said() == ["utter_ask_statement_month"]
+    assert [b["payload"] for b in months][-1] == "/human_agent" and len(months) == 4
+    issued = date.fromisoformat(card(await bank.state("cus_emma"), "card_emma_visa")
+                                ["statement_date"])
+    assert months[0]["title"] == f"{issued:%B %Y}"
+    assert (chat.slots["awaiting"], chat.slots["awaiting_step"]) == (
+        "action_statement_copy", "month")
+    # The newest statement's button: the bank texts the link, the chat shows only where to.
+    await chat.user(months[0]["payload"], "statement_copy", period=f"month_{issued.month}").run(
+        ActionStatementCopy(chat.client, chat.sessions))
+    sent = chat.last("utter_statement_copy_sent")
+    assert chat.said() == ["utter_statement_copy_sent"]
+    assert sent["last4"] == "4821" and sent["sent_to"].startswith("•••• ")
+    [copy] = (await bank.state("cus_emma"))["statement_copies"]
+    assert copy["month"] == f"{issued:%Y-%m}"
+    assert [m["kind"] for m in await bank.outbox(chat.subject)].count("statement_link") == 1
+    assert chat.slots["awaiting"] is None and chat.slots["period"] is None
+
+
+async def test_a_statement_copy_of_a_month_named_in_the_request(bank: Bank, chat: Chat) -> None:
+    await login(bank, chat, "cus_lan")
+    issued = date.fromisoformat(card(await bank.state("cus_lan"), "card_lan_visa")
+                                ["statement_date"])
+    await chat.user(f"gửi mình sao kê tháng {issued.month} thẻ 2468", "statement_copy",
+                    card_last4="2468", period=f"month_{issued.month}").run(
+        ActionStatementCopy(chat.client, chat.sessions))
+    assert chat.said() == ["utter_statement_copy_sent"]
+    assert chat.slots["awaiting"] is None
+
+
+async def test_no_statement_of_a_card_never_used_says_why_and_asks_again(
+        bank: Bank, chat: Chat) -> None:
+    await login(bank, chat, "cus_lan")
+    await chat.user("sao kê tháng trước của thẻ 1122", "statement_copy", card_last4="1122",
+                    period="last_month").run(ActionStatementCopy(chat.client, chat.sessions))
+    assert chat.said() == ["utter_statement_not_found", "utter_ask_statement_month"]
+    assert chat.slots["awaiting_step"] == "month" and chat.slots["period"] is None
+    assert (await bank.state("cus_lan"))["statement_copies"] == []
+    assert "statement_link" not in [m["kind"] for m in await bank.outbox(chat.subject)]
+    # "No" at the month question cancels, changing nothing.
+    await chat.user("thôi", "deny").run(ActionDeny(chat.client, chat.sessions))
+    assert chat.said() == ["utter_flow_cancelled"] and chat.slots["awaiting"] is None
 
 
 async def test_dispute_status_by_reference_by_merchant_or_all(bank: Bank, chat: Chat):

@@ -28,7 +28,6 @@ EXPECTED_RESPONSES: dict[str, tuple[str, ...]] = {
     "close_card": ("utter_close_card_offer",),
     "travel_abroad": ("utter_travel_abroad",),
     "pending_transaction": ("utter_pending_transaction",),
-    "statement_copy": ("utter_statement_copy",),
     "update_contact": ("utter_update_contact", "utter_handoff_requested"),
     "mobile_wallet": ("utter_mobile_wallet",),
     "credit_insurance": ("utter_credit_insurance",),
@@ -38,7 +37,7 @@ EXPECTED_RESPONSES: dict[str, tuple[str, ...]] = {
         "check_balance", "list_transactions", "installment", "lost_card", "dispute_charge",
         "report_fraud", "credit_limit", "rewards_points", "card_activation", "autopay",
         "change_pin", "payment_info", "repayment_plan", "lock_card", "dispute_status",
-        "card_delivery")},
+        "card_delivery", "statement_copy")},
 }
 
 MESSAGES: dict[str, dict[str, str]] = {

@@ -43,7 +43,15 @@ def _unchanged(before: State, after: State, last4: str) -> bool:
         {k: v for k, v in after.items() if k not in ignore}
 
 
-FLOWS: dict[str, tuple[dict[str, str], str, Check]] = {
+def _card_status(status: str) -> Check:
+    return lambda before, after, last4: _card(after, last4)["status"] == status
+
+
+# A flow's final answer, the same in every language or per language (what the demo
+# cardholder's account holds: only Emma has a dispute open, only Lan a card on its way).
+Final = str | dict[str, str]
+
+FLOWS: dict[str, tuple[dict[str, str], Final, Check]] = {
     "check_balance": ({
         "en": "how much do I owe on my credit card", "zh-Hans": "我的信用卡还欠多少钱",
         "zh-Hant": "我的信用卡還欠多少錢", "vi": "the tin dung cua minh con no bao nhieu"},
@@ -94,6 +102,31 @@ FLOWS: dict[str, tuple[dict[str, str], str, Check]] = {
         "zh-Hans": "我失业了，信用卡还不上", "zh-Hant": "我失業了，卡費繳不出來",
         "vi": "minh that nghiep roi, khong tra noi no the"},
         "utter_not_overdue", _unchanged),
+    # The card desk's flows.
+    "lock_card": ({
+        "en": "please lock my card for now, I'll unlock it later",
+        "zh-Hans": "帮我把信用卡临时冻结一下", "zh-Hant": "請幫我暫時鎖卡",
+        "vi": "khoa tam thoi the giup minh"},
+        "utter_lock_card_done", _card_status("frozen")),
+    "card_retained": ({
+        "en": "the ATM swallowed my credit card", "zh-Hans": "我的信用卡被ATM吞了",
+        "zh-Hant": "我張信用卡俾提款機食咗", "vi": "the tin dung bi cay atm nuot mat roi"},
+        "utter_card_blocked", _card_status("blocked")),
+    "card_delivery": ({
+        "en": "where is my new card, it hasn't arrived", "zh-Hans": "我的新卡寄到哪里了",
+        "zh-Hant": "我的新卡寄到哪裡了", "vi": "the moi cua minh giao toi dau roi"},
+        {"en": "utter_no_card_on_its_way", "zh-Hans": "utter_no_card_on_its_way",
+         "zh-Hant": "utter_no_card_on_its_way", "vi": "utter_card_deliveries"}, _unchanged),
+    "dispute_status": ({
+        "en": "any update on my dispute?", "zh-Hans": "我之前申请的争议处理得怎么样了",
+        "zh-Hant": "我之前提出的爭議款處理進度如何", "vi": "khieu nai giao dich cua minh xu ly toi dau roi"},
+        {"en": "utter_your_disputes", "zh-Hans": "utter_no_disputes",
+         "zh-Hant": "utter_no_disputes", "vi": "utter_no_disputes"}, _unchanged),
+    "statement_copy": ({
+        "en": "can you send me a copy of my statement",
+        "zh-Hans": "我想要一份信用卡账单的副本", "zh-Hant": "可以補寄一份信用卡帳單給我嗎",
+        "vi": "gui lai giup minh ban sao ke the"},
+        "utter_statement_copy_sent", _grew("statement_copies")),
 }
 
 
@@ -121,6 +154,7 @@ def drive(user: User, card: str, yes: str, final: str, limit: int = 8) -> None:
 def test_every_flow_in_every_language(stack, domain, flow, language):
     customer, identity, card, yes = PEOPLE[language]
     words, final, check = FLOWS[flow]
+    final = final if isinstance(final, str) else final[language]
     user = User(stack, domain, language)
     bank = stack.config.bank_base_url
     before = get_json(f"{bank}/sandbox/customers/{customer}")
