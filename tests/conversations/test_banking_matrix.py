@@ -119,7 +119,8 @@ FLOWS: dict[str, tuple[dict[str, str], Final, Check]] = {
          "zh-Hant": "utter_no_card_on_its_way", "vi": "utter_card_deliveries"}, _unchanged),
     "dispute_status": ({
         "en": "any update on my dispute?", "zh-Hans": "我之前申请的争议处理得怎么样了",
-        "zh-Hant": "我之前提出的爭議款處理進度如何", "vi": "khieu nai giao dich cua minh xu ly toi dau roi"},
+        "zh-Hant": "我之前提出的爭議款處理進度如何",
+        "vi": "khieu nai giao dich cua minh xu ly toi dau roi"},
         {"en": "utter_your_disputes", "zh-Hans": "utter_no_disputes",
          "zh-Hant": "utter_no_disputes", "vi": "utter_no_disputes"}, _unchanged),
     "statement_copy": ({
