@@ -1,4 +1,4 @@
-from cardcare.dev.evaluation import HeldOutSet, report, targets
+from cardcare.dev.evaluation import HeldOutSet, format_results, report, targets
 
 
 def parse(intent: str, language: str) -> dict:
@@ -84,3 +84,22 @@ def test_blind_sets_have_the_out_of_scope_target_and_the_tighter_diacritics_gap(
     assert met["out-of-scope recall >= 0.85 with in-scope accuracy >= 0.92 "
                "(blind/en: 0.000, -)"] is False
     assert not any("blind/vi:" in name and "out-of-scope" in name for name in met)  # none there
+
+
+def test_watched_pairs_count_both_directions_and_show_in_the_report():
+    heldout = HeldOutSet("blind/vi", "vi", (
+        ("lương hưu tính thế nào", "out_of_scope"),
+        ("mở thẻ tín dụng", "card_application"),
+        ("phí thường niên bao nhiêu", "fees_interest"),
+    ))
+    parses = [parse("card_application", "vi"), parse("out_of_scope", "vi"),
+              parse("fees_interest", "vi")]
+
+    result = report(heldout, parses)
+
+    assert result.watched_confusions["card_application↔out_of_scope"] == 2
+    assert result.watched_confusions["fees_interest↔dispute_charge"] == 0
+    text = format_results({"sets": [vars(result)],
+                           "latency_ms": {"messages": 3, "p50": 1.0, "p99": 2.0, "max": 3.0}})
+    assert any(line.startswith("card_application↔out_of_scope") and line.split()[-1] == "2"
+               for line in text.splitlines())
