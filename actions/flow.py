@@ -36,7 +36,7 @@ from actions.bank import (
     idempotency_key,
     models,
 )
-from actions.formatting import card_title, money
+from actions.formatting import BRAND_ALIASES, card_title, money
 from actions.i18n import response_text
 from actions.sessions import SessionStore, default_store
 from cardcare.conversation import (
@@ -470,6 +470,13 @@ async def choose_card(ctx: Context, intent: str,
         ctx.say("utter_card_not_found", last4=wanted)
     elif len(cards) == 1:
         return cards[0]
+    else:
+        answering = ctx.tracker.get_slot(slots.AWAITING) == f"action_{intent}" \
+            and ctx.step == "card"
+        named = named_card((ctx.tracker.latest_message or {}).get("text") or "", cards,
+                           answering=answering)
+        if named:
+            return named
     if not cards:
         # Typically right after a lost card: only the replacement is left, not yet activated.
         waiting = [c for c in every if c.status == "inactive"]
@@ -484,6 +491,32 @@ async def choose_card(ctx: Context, intent: str,
         {"title": card_title(c.brand, c.product, c.last4),
          "payload": f'/{intent}{{"card_last4":"{c.last4}"}}'} for c in cards])
     return None
+
+
+def named_card(text: str, cards: list[models.Card], *, answering: bool) -> models.Card | None:
+    """The one card the words name ("the visa one", "visa那张", "thẻ mastercard"), else None.
+
+    The network names a card in any request ("I lost my visa"); product words ("cashback",
+    "platinum") only in the answer to "which card?", since a question about cashback or
+    rewards in general names no card.  The card named by the most words wins ("the classic
+    visa"); two named alike ("the visa one" with two Visas) are never guessed between.
+    """
+    said = text.casefold()
+
+    def score(card: models.Card) -> int:
+        """How many of the card's names the words hold (a network counts once)."""
+        network = [card.brand, *BRAND_ALIASES.get(card.brand.casefold(), ())]
+        product = [w for w in re.split(r"\W+", card.product) if len(w) > 2] if answering else []
+        return any(map(_said, network)) + sum(map(_said, product))
+
+    def _said(word: str) -> bool:
+        return bool(word) and re.search(
+            rf"(?<![a-z]){re.escape(word.casefold())}(?![a-z])", said) is not None
+
+    scores = [(score(c), c) for c in cards]
+    best = max((s for s, _ in scores), default=0)
+    named = [c for s, c in scores if s == best]
+    return named[0] if best and len(named) == 1 else None
 
 
 def is_open(card: models.Card) -> bool:

@@ -17,6 +17,9 @@ _LOCALES = {"en": "en_US", "zh-Hans": "zh_Hans_CN", "zh-Hant": "zh_Hant_TW", "vi
 # How card networks write their own names (the bank API gives lower-case brand codes).
 _BRANDS = {"visa": "Visa", "mastercard": "Mastercard", "unionpay": "UnionPay",
            "amex": "American Express", "jcb": "JCB", "discover": "Discover"}
+# What cardholders call a network besides its name: "master card", 银联/銀聯, "amex".
+BRAND_ALIASES = {"mastercard": ("master card", "master", "万事达", "萬事達"),
+                 "unionpay": ("union pay", "银联", "銀聯"), "amex": ("american express", "運通")}
 # Currencies whose cents nobody writes in everyday use in these markets.
 _NO_CENTS = frozenset({"VND", "TWD"})
 

@@ -14,6 +14,7 @@ from actions.account import (
     ActionStatementCopy,
 )
 from actions.autopay import ActionAutopay
+from actions.bank import models
 from actions.cards import (
     ActionCardActivation,
     ActionCardDelivery,
@@ -22,13 +23,14 @@ from actions.cards import (
     ActionLostCard,
 )
 from actions.disputes import ActionDisputeCharge, ActionDisputeStatus
+from actions.flow import named_card
 from actions.fraud import ActionReportFraud
 from actions.handoff import ActionHandoff
 from actions.installments import ActionInstallment
 from actions.limits import ActionCreditLimit
 from actions.repayment import ActionRepaymentPlan
 from actions.rewards import ActionRewardsPoints
-from actions.router import ActionAffirm, ActionDeny, ActionResumeFlow
+from actions.router import ActionAffirm, ActionDeny, ActionInform, ActionResumeFlow
 from cardcare.dev.driver import Chat
 from cardcare.escalation import Digest, Escalation, Priority, Reason, Skill
 from tests.sandbox import CUSTOMERS, Bank
@@ -93,6 +95,53 @@ async def test_a_card_ending_no_extractor_writes_is_asked_for_not_echoed(bank: B
         ActionLostCard(chat.client, chat.sessions))
     assert chat.said() == ["utter_choose_card"]  # which card, as if none was named
     assert all(c["status"] == "active" for c in (await bank.state("cus_emma"))["cards"])
+
+
+async def test_a_card_named_by_its_network_needs_no_question(bank: Bank, chat: Chat) -> None:
+    await login(bank, chat, "cus_emma")
+    await chat.user("I lost my visa", "lost_card").run(ActionLostCard(chat.client, chat.sessions))
+    assert chat.said() == ["utter_card_blocked", "utter_confirm_replacement_address"]
+    state = await bank.state("cus_emma")
+    assert card(state, "card_emma_visa")["status"] == "blocked"
+    assert card(state, "card_emma_mc")["status"] == "active"
+
+
+@pytest.mark.parametrize("answer", ["the cashback one", "mastercard", "万事达那张", "thẻ master"])
+async def test_which_card_is_answered_by_its_name(bank: Bank, chat: Chat, answer: str) -> None:
+    await login(bank, chat, "cus_emma")
+    await chat.user("I lost my card", "lost_card").run(ActionLostCard(chat.client, chat.sessions))
+    assert chat.said() == ["utter_choose_card"]
+    await chat.user(answer, "inform").run(ActionInform(chat.client, chat.sessions))
+    assert chat.said() == ["utter_card_blocked", "utter_confirm_replacement_address"]
+    state = await bank.state("cus_emma")
+    assert card(state, "card_emma_mc")["status"] == "blocked"
+    assert card(state, "card_emma_visa")["status"] == "active"
+
+
+def _card(last4: str, brand: str, product: str) -> models.Card:
+    return models.Card(card_id=f"c{last4}", last4=last4, brand=brand, product=product,
+                status="active", currency="USD")
+
+
+@pytest.mark.parametrize(("text", "answering", "expected"), [
+    ("the visa one", False, "4821"),
+    ("VISA", True, "4821"),
+    ("visa那张", True, "4821"),
+    ("how does cashback work", False, None),  # a product word outside "which card?": no card
+    ("the cashback one", True, "7733"),
+    ("supervisa", True, None),  # a word that merely contains a network's name
+    ("my card", True, None),
+])
+def test_named_card(text: str, answering: bool, expected: str | None) -> None:
+    cards = [_card("4821", "visa", "Platinum Rewards"), _card("7733", "mastercard", "Cashback")]
+    named = named_card(text, cards, answering=answering)
+    assert (named.last4 if named else None) == expected
+
+
+def test_two_cards_of_one_network_are_never_guessed_between() -> None:
+    cards = [_card("4821", "visa", "Platinum Rewards"), _card("1111", "visa", "Classic")]
+    assert named_card("the visa one", cards, answering=True) is None
+    assert named_card("the classic visa", cards, answering=True).last4 == "1111"
 
 
 async def test_lost_card_blocks_in_one_turn_then_replaces(bank: Bank, chat: Chat) -> None:
