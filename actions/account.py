@@ -11,11 +11,14 @@ from actions.bank import BankRefused, models
 from actions.flow import BankAction, Context, card_on_account, choose_card, end_flow, is_open
 from actions.formatting import day, money, month_name
 from actions.periods import date_range
+from cardcare.conversation import VERIFY_FORM
 
 # Transactions shown per card in one answer; chat messages stay readable.
 MAX_LISTED = 10
 # Statements offered as buttons when the cardholder names no month (the newest first).
 STATEMENTS_OFFERED = 3
+# The step at which payment information waits for a yes to look at the account.
+OFFER = "offer"
 
 
 async def _cards(ctx: Context) -> list[models.Card]:
@@ -78,6 +81,26 @@ class ActionPaymentInfo(BankAction):
     """When the bill is due, the minimum, and how this cardholder can pay."""
 
     action_name = "action_payment_info"
+
+    async def without_account(self, ctx: Context) -> list[EventType] | None:
+        """The ways to pay for anyone; the amount and due date after verification, if wanted.
+
+        While verification runs for another request this one replaces it, as any banking
+        request does (None).
+        """
+        if ctx.tracker.active_loop_name == VERIFY_FORM:
+            return None
+        intent = ((ctx.tracker.latest_message or {}).get("intent") or {}).get("name")
+        offered = ctx.tracker.get_slot(slots.AWAITING) == self.name() and ctx.step == OFFER
+        if offered and intent == "affirm":
+            return None
+        if offered and intent == "deny":
+            ctx.say("utter_anything_else")
+            return end_flow()
+        if not offered or intent == "payment_info":
+            ctx.say("utter_payment_ways")
+        ctx.say("utter_offer_payment_due")  # again after a digression, as any waiting question
+        return ctx.wait(self.name(), OFFER)
 
     async def perform(self, ctx: Context) -> list[EventType]:
         payments = None

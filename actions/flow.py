@@ -330,6 +330,9 @@ class BankAction(Collaborators, Action, ABC):
         """``step`` once ``ctx`` holds the chat's bank session; else verification starts."""
         token = await ctx.sessions.get(ctx.subject)
         if token is None:
+            general = await self.without_account(ctx)
+            if general is not None:
+                return general
             if ctx.tracker.get_slot(slots.VERIFICATION) == "verified":
                 # Verified once, idle since: nothing collected then may outlive the session.
                 return await self._expired(ctx)
@@ -382,6 +385,14 @@ class BankAction(Collaborators, Action, ABC):
         """The verified session ended: say so, forget the account data, verify again."""
         ctx.say("utter_session_expired")
         return clear(*slots.SENSITIVE) + await begin_verification(ctx, self.name())
+
+    async def without_account(self, ctx: Context) -> list[EventType] | None:
+        """What this flow answers a chat not verified (or no longer), None to verify first.
+
+        Verification comes only when the answer needs the account: a flow whose request has a
+        general answer ("how do I pay my bill") gives it here and offers the personal one.
+        """
+        return None
 
     @abstractmethod
     async def perform(self, ctx: Context) -> list[EventType]:

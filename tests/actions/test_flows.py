@@ -69,6 +69,39 @@ async def test_reads_in_each_market(bank: Bank, chat: Chat, customer_id: str) ->
     assert not {"utter_bank_unavailable", "utter_bank_refused"} & set(names)
 
 
+async def test_how_to_pay_is_answered_before_any_verification(bank: Bank, chat: Chat) -> None:
+    pay = ActionPaymentInfo(chat.client, chat.sessions)
+    await chat.user("how do I pay my bill", "payment_info").run(pay)
+    assert chat.said() == ["utter_payment_ways", "utter_offer_payment_due"]
+    assert not chat.slots["needs_verification"]
+    await chat.user("what's the annual fee", "fees_interest").run(
+        ActionResumeFlow(chat.client, chat.sessions))
+    assert chat.said() == ["utter_offer_payment_due"]  # the offer stands after a digression
+    await chat.user("no thanks", "deny").run(ActionDeny(chat.client, chat.sessions))
+    assert chat.said() == ["utter_anything_else"]
+    assert chat.slots["awaiting"] is None and not chat.slots["needs_verification"]
+
+    await chat.user("how do I pay my bill", "payment_info").run(pay)
+    chat.said()
+    await chat.user("yes", "affirm").run(ActionAffirm(chat.client, chat.sessions))
+    assert "utter_verification_needed" in chat.said()
+    assert chat.slots["needs_verification"] is True
+    assert chat.slots["pending_action"] == "action_payment_info"
+    await login(bank, chat, "cus_emma")  # verified: the pending request runs again
+    await chat.user("123456", "inform").run(pay)
+    assert chat.said()[:2] == ["utter_payment_due", "utter_last_payment"]
+    assert chat.slots["awaiting"] is None
+
+
+async def test_how_to_pay_while_verifying_for_another_request_replaces_it(bank: Bank,
+                                                                           chat: Chat) -> None:
+    chat.active_loop = "verify_form"
+    await chat.user("how do I pay my bill", "payment_info").run(
+        ActionPaymentInfo(chat.client, chat.sessions))
+    assert "utter_verification_needed" in chat.said()
+    assert chat.slots["pending_action"] == "action_payment_info"
+
+
 async def test_transactions_follow_merchant_and_period(bank: Bank, chat: Chat) -> None:
     await login(bank, chat, "cus_lan")
     await chat.user("giao dịch grab", "list_transactions", merchant="grab").run(

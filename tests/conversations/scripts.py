@@ -33,10 +33,12 @@ EXPECTED_RESPONSES: dict[str, tuple[str, ...]] = {
     "credit_insurance": ("utter_credit_insurance",),
     "cash_advance": ("utter_cash_advance",),
     "card_retained": ("utter_card_retained", *VERIFY_FIRST),
+    # A general question gets its general answer; the account only if the user wants it.
+    "payment_info": ("utter_payment_ways", "utter_offer_payment_due"),
     **{intent: VERIFY_FIRST for intent in (
         "check_balance", "list_transactions", "installment", "lost_card", "dispute_charge",
         "report_fraud", "credit_limit", "rewards_points", "card_activation", "autopay",
-        "change_pin", "payment_info", "repayment_plan", "lock_card", "dispute_status",
+        "change_pin", "repayment_plan", "lock_card", "dispute_status",
         "card_delivery", "statement_copy")},
 }
 

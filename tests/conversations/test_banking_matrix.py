@@ -131,6 +131,10 @@ FLOWS: dict[str, tuple[dict[str, str], Final, Check]] = {
 }
 
 
+# Requests with a general answer given before any verification; a yes then looks at the account.
+GENERAL_FIRST = {"payment_info"}
+
+
 def drive(user: User, card: str, yes: str, final: str, limit: int = 8) -> None:
     """Answers the flow's questions until ``final`` is heard."""
     for _ in range(limit):
@@ -160,6 +164,9 @@ def test_every_flow_in_every_language(stack, domain, flow, language):
     bank = stack.config.bank_base_url
     before = get_json(f"{bank}/sandbox/customers/{customer}")
     user.says(words[language])
+    if flow in GENERAL_FIRST:
+        assert user.heard("utter_payment_ways"), (flow, language, user.last)
+        user.says(yes)  # to the offer of the personal answer
     assert user.heard("utter_verification_needed"), (flow, language, user.last)
     user.verify(identity)
     drive(user, card, yes, final)
