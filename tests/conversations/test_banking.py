@@ -16,6 +16,7 @@ import pytest
 from actions.i18n import response_text
 from cardcare.conversation import subject
 from cardcare.dev.chat import send
+from tests.stored import strings
 
 pytestmark = pytest.mark.model
 
@@ -44,17 +45,6 @@ CARDHOLDERS = [
     Cardholder("cus_lan", "vi", "so dt cua minh 0912345678", ("0912345678", "912345678"),
                "mình làm mất thẻ tín dụng rồi", "2468", "có", "không"),
 ]
-
-
-def strings(node: Any) -> list[str]:
-    """Every string in a JSON document (timestamps are numbers and cannot hide a code)."""
-    if isinstance(node, str):
-        return [node]
-    if isinstance(node, dict):
-        return [s for value in node.values() for s in strings(value)]
-    if isinstance(node, list):
-        return [s for value in node for s in strings(value)]
-    return []
 
 
 def get_json(url: str) -> Any:
