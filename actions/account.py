@@ -82,27 +82,32 @@ class ActionPaymentInfo(BankAction):
 
     action_name = "action_payment_info"
 
-    async def without_account(self, ctx: Context) -> list[EventType] | None:
-        """The ways to pay for anyone; the amount and due date after verification, if wanted.
+    def answers_without_account(self, ctx: Context) -> bool:
+        """The ways to pay are for anyone.  While verification runs for another request this
+        one replaces it, as any banking request does."""
+        return ctx.tracker.active_loop_name != VERIFY_FORM
 
-        While verification runs for another request this one replaces it, as any banking
-        request does (None).
-        """
-        if ctx.tracker.active_loop_name == VERIFY_FORM:
-            return None
-        intent = ((ctx.tracker.latest_message or {}).get("intent") or {}).get("name")
-        offered = ctx.tracker.get_slot(slots.AWAITING) == self.name() and ctx.step == OFFER
-        if offered and intent == "affirm":
-            return None
-        if offered and intent == "deny":
+    async def answer(self, ctx: Context, yes: bool) -> list[EventType]:
+        """Yes to the offer of the amount and due date: verification, then ``perform``."""
+        if ctx.step != OFFER:
+            return await super().answer(ctx, yes)
+        if not yes:
             ctx.say("utter_anything_else")
             return end_flow()
-        if not offered or intent == "payment_info":
-            ctx.say("utter_payment_ways")
-        ctx.say("utter_offer_payment_due")  # again after a digression, as any waiting question
+        return await self.verify_first(ctx)
+
+    async def resume(self, ctx: Context) -> list[EventType]:
+        """After a digression the offer stands (the ways to pay are not repeated)."""
+        if ctx.step != OFFER:
+            return await super().resume(ctx)
+        ctx.say("utter_offer_payment_due")
         return ctx.wait(self.name(), OFFER)
 
     async def perform(self, ctx: Context) -> list[EventType]:
+        if not ctx.token:
+            ctx.say("utter_payment_ways")
+            ctx.say("utter_offer_payment_due")
+            return ctx.wait(self.name(), OFFER)
         payments = None
         for card in await _cards(ctx):
             b = await ctx.client.balance(ctx.token, card.card_id)

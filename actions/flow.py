@@ -330,15 +330,18 @@ class BankAction(Collaborators, Action, ABC):
         """``step`` once ``ctx`` holds the chat's bank session; else verification starts."""
         token = await ctx.sessions.get(ctx.subject)
         if token is None:
-            general = await self.without_account(ctx)
-            if general is not None:
-                return general
-            if ctx.tracker.get_slot(slots.VERIFICATION) == "verified":
-                # Verified once, idle since: nothing collected then may outlive the session.
-                return await self._expired(ctx)
-            return await begin_verification(ctx, self.name())
+            if self.answers_without_account(ctx):
+                return await step(ctx)  # ctx.token stays "": the step gives its general answer
+            return await self.verify_first(ctx)
         ctx.token = token
         return await step(ctx)
+
+    async def verify_first(self, ctx: Context) -> list[EventType]:
+        """Asks the chat to verify, then this action runs again from the start."""
+        if ctx.tracker.get_slot(slots.VERIFICATION) == "verified":
+            # Verified once, idle since: nothing collected then may outlive the session.
+            return await self._expired(ctx)
+        return await begin_verification(ctx, self.name())
 
     async def guarded(self, ctx: Context,
                       step: Callable[[Context], Awaitable[list[EventType]]] | None = None
@@ -386,13 +389,14 @@ class BankAction(Collaborators, Action, ABC):
         ctx.say("utter_session_expired")
         return clear(*slots.SENSITIVE) + await begin_verification(ctx, self.name())
 
-    async def without_account(self, ctx: Context) -> list[EventType] | None:
-        """What this flow answers a chat not verified (or no longer), None to verify first.
+    def answers_without_account(self, ctx: Context) -> bool:
+        """Whether this flow's steps run for a chat not verified (or no longer), with no token.
 
         Verification comes only when the answer needs the account: a flow whose request has a
-        general answer ("how do I pay my bill") gives it here and offers the personal one.
+        general answer ("how do I pay my bill") gives it and offers the personal one, and calls
+        ``verify_first`` when the cardholder wants that.
         """
-        return None
+        return False
 
     @abstractmethod
     async def perform(self, ctx: Context) -> list[EventType]:
@@ -514,15 +518,16 @@ def named_card(text: str, cards: list[models.Card], *, answering: bool) -> model
     """
     said = text.casefold()
 
+    def says(word: str) -> bool:
+        """The word, whole ("supervisa" does not say "visa"; "visa那张" does)."""
+        return bool(word) and re.search(
+            rf"(?<![a-z]){re.escape(word.casefold())}(?![a-z])", said) is not None
+
     def score(card: models.Card) -> int:
         """How many of the card's names the words hold (a network counts once)."""
         network = [card.brand, *BRAND_ALIASES.get(card.brand.casefold(), ())]
         product = [w for w in re.split(r"\W+", card.product) if len(w) > 2] if answering else []
-        return any(map(_said, network)) + sum(map(_said, product))
-
-    def _said(word: str) -> bool:
-        return bool(word) and re.search(
-            rf"(?<![a-z]){re.escape(word.casefold())}(?![a-z])", said) is not None
+        return any(map(says, network)) + sum(map(says, product))
 
     scores = [(score(c), c) for c in cards]
     best = max((s for s, _ in scores), default=0)
